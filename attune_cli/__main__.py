@@ -1,0 +1,3 @@
+from attune_cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Testing utilities for Attune users and pack authors (fakes, factories, fixtures)."""

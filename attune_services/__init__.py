@@ -1,0 +1,1 @@
+"""Network services around attune_core: API, notifier, RabbitMQ bus, service runners."""
