@@ -6,6 +6,7 @@ by the composition root (:class:`attune_core.app.Attune`), never at import time.
 
 from attune_core.errors import (
     AttuneError,
+    BadRequest,
     ConfigError,
     Conflict,
     NotFound,
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttuneError",
+    "BadRequest",
     "ConfigError",
     "Conflict",
     "NotFound",

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "AttuneError",
+    "BadRequest",
     "ConfigError",
     "Conflict",
     "NotFound",
@@ -43,6 +44,13 @@ class ValidationError(AttuneError):
     def __init__(self, message: str, *, field: str | None = None, details: Any = None) -> None:
         super().__init__(message, details=details)
         self.field = field
+
+
+class BadRequest(AttuneError):
+    """The request is well-formed but not allowed in the current state (e.g. regenerate a
+    webhook key while webhooks are disabled)."""
+
+    code = "BAD_REQUEST"
 
 
 class NotFound(AttuneError):

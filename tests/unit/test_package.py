@@ -8,6 +8,7 @@ from attune_core.resources import migrations_dir, packs_dir
 def test_public_surface_is_pinned() -> None:
     assert sorted(attune_core.__all__) == [
         "AttuneError",
+        "BadRequest",
         "ConfigError",
         "Conflict",
         "NotFound",

@@ -1,0 +1,316 @@
+"""The base repository: one table, one entity, named statements.
+
+Rules of this file:
+
+1. A repository runs inside a unit of work (one connection, one transaction); it never commits.
+2. Rows map onto entities by column name (``Entity(**row)``): tables.py and model/ agree.
+3. ``created`` and ``updated`` are written here from the store's clock, never by callers.
+4. A status change is :meth:`Repository.transition`: one conditional UPDATE
+   (``WHERE id = :id AND status IN (:expected)``) that reports whether it applied, so duplicate
+   and late messages are harmless.
+5. Driver errors are translated (``_errors.translate_errors``) before leaving this layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from attune_core.errors import NotFound, ValidationError
+from attune_core.model import HistoryOperation
+from attune_core.storage._errors import translate_errors
+from attune_core.storage._history import HistorySpec, history_row
+from attune_core.storage.tables import metadata
+
+if TYPE_CHECKING:
+    from attune_core.storage._store import UnitOfWork
+
+__all__ = ["RefRepository", "Repository"]
+
+E = TypeVar("E")
+
+MAX_PAGE = 1000  # hard cap on one list() call; the API clamps lower (100) on its own
+
+
+def _as_row(entity: Any) -> dict[str, Any]:
+    return attrs.asdict(entity, recurse=False)
+
+
+class Repository(Generic[E]):
+    """Common statements of every table. Subclasses set :attr:`table` and :attr:`entity`."""
+
+    table: ClassVar[sa.Table]
+    entity: ClassVar[type[Any]]
+    name: ClassVar[str]  # human name for error messages ("execution", "pack", ...)
+    # Default order of list(): newest first, or by ref for catalogue entities.
+    order: ClassVar[Sequence[tuple[str, bool]]] = (("id", True),)
+    # Set on tables whose changes are recorded field by field (execution, worker).
+    history: ClassVar[HistorySpec | None] = None
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._columns = frozenset(self.table.c.keys())
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def _conn(self) -> AsyncConnection:
+        return self._uow.connection
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    def _now(self) -> datetime:
+        return self._uow.now()
+
+    def _to_entity(self, row: sa.Row[Any]) -> E:
+        entity: E = self.entity(**row._mapping)
+        return entity
+
+    async def _execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        with translate_errors(self.name):
+            return await self._conn.execute(statement)
+
+    async def _one_or_none(self, statement: sa.Executable) -> E | None:
+        row = (await self._execute(statement)).one_or_none()
+        return None if row is None else self._to_entity(row)
+
+    async def _all(self, statement: sa.Executable) -> list[E]:
+        return [self._to_entity(row) for row in (await self._execute(statement)).all()]
+
+    def _check_columns(self, names: Collection[str]) -> None:
+        unknown = sorted(set(names) - self._columns)
+        if unknown:
+            raise ValidationError(
+                f"{self.name} has no field(s) {', '.join(unknown)}", field=unknown[0]
+            )
+
+    def _where(self, equals: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+        self._check_columns(equals)
+        clauses: list[sa.ColumnElement[bool]] = []
+        for column, value in equals.items():
+            col = self.table.c[column]
+            if value is None:
+                clauses.append(col.is_(None))
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                clauses.append(col.in_(list(value)))
+            else:
+                clauses.append(col == value)
+        return clauses
+
+    def _order_by(self) -> list[sa.UnaryExpression[Any]]:
+        return [
+            self.table.c[column].desc() if descending else self.table.c[column].asc()
+            for column, descending in self.order
+        ]
+
+    def _values_for_insert(self, entity: E) -> dict[str, Any]:
+        values = _as_row(entity)
+        if values.get("id") is None:
+            values.pop("id", None)
+        now = self._now()
+        for stamp in ("created", "updated"):
+            if stamp in self._columns:
+                values[stamp] = now
+        return values
+
+    # -- statements -------------------------------------------------------------------------
+
+    async def create(self, entity: E) -> E:
+        """Insert ``entity`` (its ``id`` unset) and return it as stored."""
+        values = self._values_for_insert(entity)
+        self.validate(values)
+        stored = await self._one_or_none(sa.insert(self.table).values(values).returning(self.table))
+        assert stored is not None
+        await self._after_insert(stored)
+        return stored
+
+    async def find(self, id: int) -> E | None:
+        """The entity with this id, or ``None``."""
+        return await self._one_or_none(sa.select(self.table).where(self.table.c.id == id))
+
+    async def get(self, id: int) -> E:
+        """The entity with this id; :class:`NotFound` when there is none."""
+        found = await self.find(id)
+        if found is None:
+            raise NotFound(f"{self.name} {id} not found")
+        return found
+
+    async def list(self, *, limit: int | None = None, offset: int = 0, **equals: Any) -> list[E]:
+        """Entities whose columns equal ``equals`` (a list value means IN), in default order."""
+        statement = (
+            sa.select(self.table)
+            .where(*self._where(equals))
+            .order_by(*self._order_by())
+            .limit(min(limit, MAX_PAGE) if limit is not None else None)
+            .offset(max(0, offset))
+        )
+        return await self._all(statement)
+
+    async def count(self, **equals: Any) -> int:
+        """How many entities match ``equals``."""
+        statement = sa.select(sa.func.count()).select_from(self.table).where(*self._where(equals))
+        return int((await self._execute(statement)).scalar_one())
+
+    async def update(self, id: int, **changes: Any) -> E:
+        """Set ``changes`` on the entity; :class:`NotFound` when it does not exist."""
+        self._check_columns(changes)
+        if "id" in changes or "created" in changes:
+            raise ValidationError(f"{self.name}: id and created cannot change")
+        self.validate(changes, partial=True)
+        if "updated" in self._columns:
+            changes["updated"] = self._now()
+        if self.history is not None:
+            updated = await self._tracked_change(id, None, changes)
+        else:
+            statement = (
+                sa.update(self.table)
+                .where(self.table.c.id == id)
+                .values(changes)
+                .returning(self.table)
+            )
+            updated = await self._one_or_none(statement)
+        if updated is None:
+            raise NotFound(f"{self.name} {id} not found")
+        return updated
+
+    async def transition(
+        self,
+        id: int,
+        *,
+        expected: Enum | Collection[Enum],
+        new: Enum,
+        **changes: Any,
+    ) -> E | None:
+        """Change ``status`` to ``new`` only if it is currently ``expected`` (one or several).
+
+        Returns the updated entity, or ``None`` when the row was not in an expected status (or
+        does not exist): someone else got there first, and the caller should do nothing.
+        """
+        self._check_columns(changes)
+        wanted = [expected] if isinstance(expected, Enum) else list(expected)
+        values = {**changes, "status": new}
+        if "updated" in self._columns:
+            values["updated"] = self._now()
+        if self.history is not None:
+            return await self._tracked_change(id, wanted, values)
+        statement = (
+            sa.update(self.table)
+            .where(self.table.c.id == id, self.table.c.status.in_(wanted))
+            .values(values)
+            .returning(self.table)
+        )
+        return await self._one_or_none(statement)
+
+    async def delete(self, id: int) -> None:
+        """Delete the entity; :class:`NotFound` when it does not exist."""
+        old = await self._delete_returning(sa.delete(self.table).where(self.table.c.id == id))
+        if old is None:
+            raise NotFound(f"{self.name} {id} not found")
+
+    async def _delete_returning(self, statement: sa.Delete) -> E | None:
+        deleted = await self._one_or_none(statement.returning(self.table))
+        if deleted is not None:
+            await self._after_delete(deleted)
+        return deleted
+
+    async def _tracked_change(
+        self, id: int, wanted: Sequence[Enum] | None, values: dict[str, Any]
+    ) -> E | None:
+        """UPDATE a history-tracked row: lock it, change it, record what changed.
+
+        The row is read ``FOR UPDATE`` first (PostgreSQL; SQLite's write transactions are
+        already exclusive), so concurrent transitions serialise and exactly one applies.
+        """
+        assert self.history is not None
+        t = self.table
+        locked = sa.select(t).where(t.c.id == id).with_for_update()
+        old = (await self._execute(locked)).one_or_none()
+        if old is None or (wanted is not None and old.status not in wanted):
+            return None
+        values = self._prepare_change(dict(old._mapping), values)
+        conditions = [t.c.id == id]
+        if wanted is not None:
+            conditions.append(t.c.status.in_(wanted))
+        statement = sa.update(t).where(*conditions).values(values).returning(t)
+        new = (await self._execute(statement)).one_or_none()
+        if new is None:
+            return None
+        await self._record(HistoryOperation.UPDATE, old=dict(old._mapping), new=dict(new._mapping))
+        return self._to_entity(new)
+
+    def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Adjust the values of a tracked change knowing the old row (override point)."""
+        return values
+
+    async def _record(
+        self,
+        operation: HistoryOperation,
+        *,
+        old: Mapping[str, Any] | None,
+        new: Mapping[str, Any] | None,
+    ) -> None:
+        if self.history is None:
+            return
+        row = history_row(self.history, operation, old=old, new=new, time=self._now())
+        if row is not None:
+            await self._execute(sa.insert(metadata.tables[self.history.table_name]).values(row))
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    def validate(self, values: Mapping[str, Any], *, partial: bool = False) -> None:
+        """Check ``values`` before they are written; raise :class:`ValidationError`.
+
+        ``partial`` is true for updates (only the changed fields are present).
+        """
+
+    async def _after_insert(self, stored: E) -> None:
+        """Called in the same transaction after an INSERT (history recording)."""
+        await self._record(HistoryOperation.INSERT, old=None, new=_as_row(stored))
+
+    async def _after_delete(self, deleted: E) -> None:
+        """Called in the same transaction after a DELETE (history recording)."""
+        await self._record(HistoryOperation.DELETE, old=_as_row(deleted), new=None)
+
+
+class RefRepository(Repository[E]):
+    """A repository of entities addressed by a unique ``ref`` as well as by id."""
+
+    order = (("ref", False),)
+    ref_validator: ClassVar[Callable[[str], None] | None] = None
+
+    async def find_by_ref(self, ref: str) -> E | None:
+        """The entity with this ref, or ``None``."""
+        return await self._one_or_none(sa.select(self.table).where(self.table.c.ref == ref))
+
+    async def get_by_ref(self, ref: str) -> E:
+        """The entity with this ref; :class:`NotFound` when there is none."""
+        found = await self.find_by_ref(ref)
+        if found is None:
+            raise NotFound(f"{self.name} {ref!r} not found")
+        return found
+
+    async def id_of(self, ref: str) -> int:
+        """The id of the entity with this ref; :class:`NotFound` when there is none."""
+        statement = sa.select(self.table.c.id).where(self.table.c.ref == ref)
+        found = (await self._execute(statement)).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"{self.name} {ref!r} not found")
+        return int(found)
+
+    async def delete_by_ref(self, ref: str) -> None:
+        """Delete the entity with this ref; :class:`NotFound` when there is none."""
+        old = await self._delete_returning(sa.delete(self.table).where(self.table.c.ref == ref))
+        if old is None:
+            raise NotFound(f"{self.name} {ref!r} not found")
+
+    async def list_by_pack(self, pack_ref: str) -> list[E]:
+        """The entities belonging to the pack ``pack_ref``, by ref."""
+        return await self.list(pack_ref=pack_ref)

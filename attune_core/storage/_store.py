@@ -1,0 +1,228 @@
+"""The Store: an engine plus units of work that expose one repository per entity.
+
+Usage::
+
+    store = await Store.open("sqlite+aiosqlite:///attune.db")
+    async with store.transaction() as uow:
+        execution = await uow.executions.create(Execution(action_ref="core.echo"))
+        await uow.executions.transition(execution.id, expected=REQUESTED, new=SCHEDULED)
+    # committed here; an exception inside the block rolls everything back
+
+Rule: one unit of work = one connection = one transaction. Repositories are created lazily per
+unit of work and never outlive it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy.exc as sa_exc
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from attune_core.clock import utcnow
+from attune_core.errors import StorageError
+from attune_core.storage import migrate
+from attune_core.storage import repositories as r
+from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
+
+__all__ = ["Store", "UnitOfWork"]
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """One transaction's view of the database, one repository per entity."""
+
+    def __init__(self, connection: AsyncConnection, now: Callable[[], datetime]) -> None:
+        self.connection = connection
+        self.now = now
+
+    @cached_property
+    def packs(self) -> r.PackRepository:
+        return r.PackRepository(self)
+
+    @cached_property
+    def runtimes(self) -> r.RuntimeRepository:
+        return r.RuntimeRepository(self)
+
+    @cached_property
+    def runtime_versions(self) -> r.RuntimeVersionRepository:
+        return r.RuntimeVersionRepository(self)
+
+    @cached_property
+    def triggers(self) -> r.TriggerRepository:
+        return r.TriggerRepository(self)
+
+    @cached_property
+    def sensors(self) -> r.SensorRepository:
+        return r.SensorRepository(self)
+
+    @cached_property
+    def events(self) -> r.EventRepository:
+        return r.EventRepository(self)
+
+    @cached_property
+    def enforcements(self) -> r.EnforcementRepository:
+        return r.EnforcementRepository(self)
+
+    @cached_property
+    def rules(self) -> r.RuleRepository:
+        return r.RuleRepository(self)
+
+    @cached_property
+    def actions(self) -> r.ActionRepository:
+        return r.ActionRepository(self)
+
+    @cached_property
+    def policies(self) -> r.PolicyRepository:
+        return r.PolicyRepository(self)
+
+    @cached_property
+    def executions(self) -> r.ExecutionRepository:
+        return r.ExecutionRepository(self)
+
+    @cached_property
+    def workflow_definitions(self) -> r.WorkflowDefinitionRepository:
+        return r.WorkflowDefinitionRepository(self)
+
+    @cached_property
+    def workflow_executions(self) -> r.WorkflowExecutionRepository:
+        return r.WorkflowExecutionRepository(self)
+
+    @cached_property
+    def inquiries(self) -> r.InquiryRepository:
+        return r.InquiryRepository(self)
+
+    @cached_property
+    def identities(self) -> r.IdentityRepository:
+        return r.IdentityRepository(self)
+
+    @cached_property
+    def permission_sets(self) -> r.PermissionSetRepository:
+        return r.PermissionSetRepository(self)
+
+    @cached_property
+    def permission_assignments(self) -> r.PermissionAssignmentRepository:
+        return r.PermissionAssignmentRepository(self)
+
+    @cached_property
+    def keys(self) -> r.KeyRepository:
+        return r.KeyRepository(self)
+
+    @cached_property
+    def artifacts(self) -> r.ArtifactRepository:
+        return r.ArtifactRepository(self)
+
+    @cached_property
+    def artifact_versions(self) -> r.ArtifactVersionRepository:
+        return r.ArtifactVersionRepository(self)
+
+    @cached_property
+    def workers(self) -> r.WorkerRepository:
+        return r.WorkerRepository(self)
+
+    @cached_property
+    def notifications(self) -> r.NotificationRepository:
+        return r.NotificationRepository(self)
+
+    @cached_property
+    def queue_stats(self) -> r.QueueStatsRepository:
+        return r.QueueStatsRepository(self)
+
+    @cached_property
+    def pack_environments(self) -> r.PackEnvironmentRepository:
+        return r.PackEnvironmentRepository(self)
+
+    @cached_property
+    def pack_test_executions(self) -> r.PackTestExecutionRepository:
+        return r.PackTestExecutionRepository(self)
+
+    @cached_property
+    def execution_history(self) -> r.ExecutionHistoryRepository:
+        return r.ExecutionHistoryRepository(self)
+
+    @cached_property
+    def worker_history(self) -> r.WorkerHistoryRepository:
+        return r.WorkerHistoryRepository(self)
+
+
+class Store:
+    """Attune's database: SQLite (embedded) or PostgreSQL, behind the same repositories."""
+
+    def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self._now = now
+
+    @classmethod
+    async def open(
+        cls,
+        url: str | URL,
+        *,
+        schema: str | None = None,
+        now: Callable[[], datetime] = utcnow,
+        migrate_to_head: bool = False,
+        **engine_options: Any,
+    ) -> Store:
+        """Connect (and check the connection) to the database at ``url``.
+
+        Raises:
+            StorageError: the database cannot be reached; the message says where and why.
+            ConfigError: the URL is malformed or names an unsupported database.
+        """
+        parsed = normalise_url(url)
+        engine = create_engine(parsed, schema=schema, **engine_options)
+        store = cls(engine, now=now)
+        try:
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except (sa_exc.DBAPIError, OSError) as exc:
+            await engine.dispose()
+            where = parsed.render_as_string(hide_password=True)
+            reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+            raise StorageError(
+                f"cannot connect to the database at {where}: {reason}. Check database.url "
+                "(ATTUNE__DATABASE__URL) and that the server is running."
+            ) from exc
+        if migrate_to_head:
+            await migrate.upgrade(engine)
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def now(self) -> datetime:
+        """The time the store stamps on rows."""
+        return self._now()
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work that commits when the block ends and rolls back on an exception."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield UnitOfWork(conn, self._now)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        """A read-only unit of work (no write lock on SQLite); changes are rolled back."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{READ_ONLY: True})
+            async with conn.begin() as tx:
+                yield UnitOfWork(conn, self._now)
+                await tx.rollback()
