@@ -2,7 +2,7 @@
 
 - Ambient ``ATTUNE_*`` variables are scrubbed at session start so a developer's shell cannot
   change what the tests see (``ATTUNE_TEST_*`` switches are kept: they configure the harness).
-- Async tests run on anyio's asyncio backend.
+- Async tests run on anyio's asyncio backend (modules set ``pytestmark = pytest.mark.anyio``).
 - A test that needs PostgreSQL or RabbitMQ asks for it through :func:`require_service`: it is
   skipped locally when the service is down, and fails in CI (``ATTUNE_TEST_REQUIRE_SERVICES=1``).
 """

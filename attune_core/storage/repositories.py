@@ -778,6 +778,12 @@ class PackTestExecutionRepository(Repository[PackTestExecution]):
     name = "pack test execution"
     order = NEWEST_FIRST
 
+    def _values_for_insert(self, entity: PackTestExecution) -> dict[str, Any]:
+        values = super()._values_for_insert(entity)
+        if values.get("execution_time") is None:
+            values["execution_time"] = values["created"]
+        return values
+
     async def latest_for_pack(self, pack_id: int) -> PackTestExecution | None:
         """The most recent test run of a pack."""
         found = await self.list(pack_id=pack_id, limit=1)

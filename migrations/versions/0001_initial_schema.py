@@ -21,16 +21,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# Events are immutable: the database itself refuses an UPDATE, on both backends.
+# Events are immutable: the database itself refuses an UPDATE, on both backends. The one change
+# allowed is the foreign keys' ON DELETE SET NULL (trigger, source, rule becoming NULL when
+# what they point at is deleted); the text refs keep the names.
+_EVENT_CHANGED = (
+    "NEW.id {ne} OLD.id OR NEW.trigger_ref {ne} OLD.trigger_ref OR NEW.config {ne} OLD.config"
+    " OR NEW.payload {ne} OLD.payload OR NEW.source_ref {ne} OLD.source_ref"
+    " OR NEW.rule_ref {ne} OLD.rule_ref OR NEW.created {ne} OLD.created"
+    " OR (NEW.trigger IS NOT NULL AND NEW.trigger {ne} OLD.trigger)"
+    " OR (NEW.source IS NOT NULL AND NEW.source {ne} OLD.source)"
+    " OR (NEW.rule IS NOT NULL AND NEW.rule {ne} OLD.rule)"
+)
 _EXTRAS_UP = {
     "sqlite": [
-        "CREATE TRIGGER event_immutable BEFORE UPDATE ON event "
-        "BEGIN SELECT RAISE(ABORT, 'events are immutable'); END",
+        "CREATE TRIGGER event_immutable BEFORE UPDATE ON event WHEN "
+        + _EVENT_CHANGED.format(ne="IS NOT")
+        + " BEGIN SELECT RAISE(ABORT, 'events are immutable'); END",
     ],
     "postgresql": [
         "CREATE FUNCTION attune_event_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION 'events are immutable' USING ERRCODE = 'restrict_violation'; "
-        "END $$",
+        "BEGIN IF "
+        + _EVENT_CHANGED.format(ne="IS DISTINCT FROM")
+        + " THEN RAISE EXCEPTION 'events are immutable' USING ERRCODE = 'restrict_violation';"
+        " END IF; RETURN NEW; END $$",
         "CREATE TRIGGER event_immutable BEFORE UPDATE ON event "
         "FOR EACH ROW EXECUTE FUNCTION attune_event_immutable()",
         # PostgreSQL only: every new notification row is announced on the channel
