@@ -1,0 +1,77 @@
+"""PostgreSQL-specific guarantees: concurrent transitions, connection errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from attune_core.errors import ConfigError, StorageError
+from attune_core.model import Execution, ExecutionStatus
+from attune_core.storage import Store
+from attune_core.testing import temporary_store
+from tests.conftest import POSTGRES_URL, require_service
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgresql, pytest.mark.anyio]
+
+
+@pytest.fixture
+async def pg_store() -> AsyncIterator[Store]:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    async with temporary_store(POSTGRES_URL) as store:
+        yield store
+
+
+async def test_two_connections_race_to_transition_and_exactly_one_wins(pg_store: Store) -> None:
+    async with pg_store.transaction() as uow:
+        created = [await uow.executions.create(Execution(action_ref="core.echo")) for _ in range(10)]
+    outcomes: dict[int, list[str]] = {e.id: [] for e in created}  # type: ignore[misc]
+    first_holds_lock = anyio.Event()
+
+    async def racer(name: str, execution_id: int, hold: bool) -> None:
+        async with pg_store.transaction() as uow:
+            changed = await uow.executions.transition(
+                execution_id, expected=ExecutionStatus.REQUESTED, new=ExecutionStatus.SCHEDULED,
+                executor=None,
+            )
+            if hold:
+                first_holds_lock.set()
+                await anyio.sleep(0.2)  # keep the row locked while the other racer arrives
+            if changed is not None:
+                outcomes[execution_id].append(name)
+
+    # One forced overlap: B starts while A holds the row lock, then finds the status moved on.
+    target = created[0].id
+    assert target is not None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(racer, "A", target, True)
+        await first_holds_lock.wait()
+        tg.start_soon(racer, "B", target, False)
+    # Free-for-all on the others.
+    async with anyio.create_task_group() as tg:
+        for execution in created[1:]:
+            assert execution.id is not None
+            for name in ("A", "B"):
+                tg.start_soon(racer, name, execution.id, False)
+
+    assert outcomes[target] == ["A"]
+    assert all(len(winners) == 1 for winners in outcomes.values()), outcomes
+    async with pg_store.read() as uow:
+        history = await uow.execution_history.query(operation="UPDATE")
+    assert len(history) == 10  # one recorded transition per execution, never two
+
+
+async def test_unreachable_server_is_one_clear_error() -> None:
+    with pytest.raises(StorageError) as info:
+        await Store.open("postgresql+asyncpg://attune@127.0.0.1:1/attune")
+    message = str(info.value)
+    assert "cannot connect to the database at postgresql+asyncpg://attune@127.0.0.1:1/attune" in message
+    assert "ATTUNE__DATABASE__URL" in message
+
+
+async def test_malformed_and_unsupported_urls_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="malformed database URL"):
+        await Store.open("not a url")
+    with pytest.raises(ConfigError, match="unsupported database 'mysql'"):
+        await Store.open("mysql://root@localhost/attune")
