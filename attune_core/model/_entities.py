@@ -72,14 +72,6 @@ __all__ = [
 JsonObject = dict[str, Any]
 
 
-def _obj() -> Any:
-    return attrs.field(factory=dict)
-
-
-def _arr() -> Any:
-    return attrs.field(factory=list)
-
-
 @attrs.frozen(kw_only=True)
 class Pack:
     """A bundle of runtimes, triggers, sensors, actions, rules and workflows."""
@@ -89,12 +81,12 @@ class Pack:
     label: str
     description: str | None = None
     version: str
-    conf_schema: JsonObject = _obj()
-    config: JsonObject = _obj()
-    meta: JsonObject = _obj()
-    tags: list[str] = _arr()
-    runtime_deps: list[str] = _arr()
-    dependencies: list[str] = _arr()
+    conf_schema: JsonObject = attrs.Factory(dict)
+    config: JsonObject = attrs.Factory(dict)
+    meta: JsonObject = attrs.Factory(dict)
+    tags: list[str] = attrs.Factory(list)
+    runtime_deps: list[str] = attrs.Factory(list)
+    dependencies: list[str] = attrs.Factory(list)
     is_standard: bool = False
     created: datetime | None = None
     updated: datetime | None = None
@@ -113,9 +105,9 @@ class Runtime:
     pack_ref: str | None = None
     name: str
     description: str | None = None
-    distributions: JsonObject = _obj()
+    distributions: JsonObject = attrs.Factory(dict)
     installation: JsonObject | None = None
-    execution_config: JsonObject = _obj()
+    execution_config: JsonObject = attrs.Factory(dict)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -131,12 +123,12 @@ class RuntimeVersion:
     version_major: int | None = None
     version_minor: int | None = None
     version_patch: int | None = None
-    execution_config: JsonObject = _obj()
-    distributions: JsonObject = _obj()
+    execution_config: JsonObject = attrs.Factory(dict)
+    distributions: JsonObject = attrs.Factory(dict)
     is_default: bool = False
     available: bool = True
     verified_at: datetime | None = None
-    meta: JsonObject = _obj()
+    meta: JsonObject = attrs.Factory(dict)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -178,11 +170,11 @@ class Sensor:
     runtime_version_constraint: str | None = None
     trigger: int | None = None
     trigger_ref: str | None = None
-    trigger_types: list[str] = _arr()
+    trigger_types: list[str] = attrs.Factory(list)
     enabled: bool = True
     is_adhoc: bool = False
     param_schema: JsonObject | None = None
-    config: JsonObject = _obj()
+    config: JsonObject = attrs.Factory(dict)
     poll_interval: int | None = None
     created: datetime | None = None
     updated: datetime | None = None
@@ -196,7 +188,7 @@ class Event:
     trigger: int | None = None
     trigger_ref: str
     config: JsonObject | None = None
-    payload: JsonObject = _obj()
+    payload: JsonObject = attrs.Factory(dict)
     source: int | None = None
     source_ref: str | None = None
     rule: int | None = None
@@ -215,7 +207,7 @@ class Enforcement:
     config: JsonObject | None = None
     event: int | None = None
     status: EnforcementStatus = EnforcementStatus.CREATED
-    payload: JsonObject = _obj()
+    payload: JsonObject = attrs.Factory(dict)
     condition: EnforcementCondition = EnforcementCondition.ALL
     conditions: Any = attrs.field(factory=dict)
     created: datetime | None = None
@@ -237,8 +229,8 @@ class Rule:
     trigger: int | None = None
     trigger_ref: str
     conditions: Any = attrs.field(factory=dict)
-    action_params: JsonObject = _obj()
-    trigger_params: JsonObject = _obj()
+    action_params: JsonObject = attrs.Factory(dict)
+    trigger_params: JsonObject = attrs.Factory(dict)
     enabled: bool = True
     is_adhoc: bool = False
     created: datetime | None = None
@@ -267,7 +259,7 @@ class Action:
     parameter_format: ParameterFormat = ParameterFormat.JSON
     output_format: OutputFormat = OutputFormat.TEXT
     timeout: int | None = None
-    tags: list[str] = _arr()
+    tags: list[str] = attrs.Factory(list)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -282,12 +274,12 @@ class Policy:
     pack_ref: str | None = None
     action: int | None = None
     action_ref: str | None = None
-    parameters: list[str] = _arr()
+    parameters: list[str] = attrs.Factory(list)
     method: PolicyMethod = PolicyMethod.ENQUEUE
     threshold: int
     name: str
     description: str | None = None
-    tags: list[str] = _arr()
+    tags: list[str] = attrs.Factory(list)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -335,8 +327,8 @@ class WorkflowDefinition:
     version: str
     param_schema: JsonObject | None = None
     out_schema: JsonObject | None = None
-    definition: JsonObject = _obj()
-    tags: list[str] = _arr()
+    definition: JsonObject = attrs.Factory(dict)
+    tags: list[str] = attrs.Factory(list)
     enabled: bool = True
     created: datetime | None = None
     updated: datetime | None = None
@@ -349,13 +341,13 @@ class WorkflowExecution:
     id: int | None = None
     execution: int
     workflow_def: int | None = None
-    current_tasks: list[str] = _arr()
-    completed_tasks: list[str] = _arr()
-    failed_tasks: list[str] = _arr()
-    skipped_tasks: list[str] = _arr()
-    variables: JsonObject = _obj()
-    task_graph: JsonObject = _obj()
-    state: JsonObject = _obj()
+    current_tasks: list[str] = attrs.Factory(list)
+    completed_tasks: list[str] = attrs.Factory(list)
+    failed_tasks: list[str] = attrs.Factory(list)
+    skipped_tasks: list[str] = attrs.Factory(list)
+    variables: JsonObject = attrs.Factory(dict)
+    task_graph: JsonObject = attrs.Factory(dict)
+    state: JsonObject = attrs.Factory(dict)
     status: ExecutionStatus = ExecutionStatus.REQUESTED
     error_message: str | None = None
     paused: bool = False
@@ -389,7 +381,7 @@ class Identity:
     login: str
     display_name: str | None = None
     password_hash: str | None = None
-    attributes: JsonObject = _obj()
+    attributes: JsonObject = attrs.Factory(dict)
     frozen: bool = False
     created: datetime | None = None
     updated: datetime | None = None
@@ -405,7 +397,7 @@ class PermissionSet:
     pack_ref: str | None = None
     label: str | None = None
     description: str | None = None
-    grants: list[JsonObject] = _arr()
+    grants: list[JsonObject] = attrs.Factory(list)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -496,8 +488,8 @@ class Worker:
     host: str | None = None
     port: int | None = None
     status: WorkerStatus = WorkerStatus.ACTIVE
-    capabilities: JsonObject = _obj()
-    meta: JsonObject = _obj()
+    capabilities: JsonObject = attrs.Factory(dict)
+    meta: JsonObject = attrs.Factory(dict)
     cordoned: bool = False
     last_heartbeat: datetime | None = None
     created: datetime | None = None
@@ -548,7 +540,7 @@ class PackEnvironment:
     last_verified: datetime | None = None
     install_log: str | None = None
     install_error: str | None = None
-    metadata: JsonObject = _obj()
+    metadata: JsonObject = attrs.Factory(dict)
     created: datetime | None = None
     updated: datetime | None = None
 
@@ -568,7 +560,7 @@ class PackTestExecution:
     skipped: int = 0
     pass_rate: float = 0.0
     duration_ms: int = 0
-    result: JsonObject = _obj()
+    result: JsonObject = attrs.Factory(dict)
     created: datetime | None = None
 
 
@@ -581,7 +573,7 @@ class ExecutionHistory:
     operation: HistoryOperation
     entity_id: int
     entity_ref: str | None = None
-    changed_fields: list[str] = _arr()
+    changed_fields: list[str] = attrs.Factory(list)
     old_values: JsonObject | None = None
     new_values: JsonObject | None = None
 
@@ -595,6 +587,6 @@ class WorkerHistory:
     operation: HistoryOperation
     entity_id: int
     entity_ref: str | None = None
-    changed_fields: list[str] = _arr()
+    changed_fields: list[str] = attrs.Factory(list)
     old_values: JsonObject | None = None
     new_values: JsonObject | None = None

@@ -15,8 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from attune_core.clock import utcnow
-from attune_core.storage import Store, create_engine, normalise_url
-from attune_core.storage import migrate
+from attune_core.storage import Store, create_engine, migrate, normalise_url
 
 __all__ = ["temporary_store"]
 

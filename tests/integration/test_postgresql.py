@@ -25,14 +25,18 @@ async def pg_store() -> AsyncIterator[Store]:
 
 async def test_two_connections_race_to_transition_and_exactly_one_wins(pg_store: Store) -> None:
     async with pg_store.transaction() as uow:
-        created = [await uow.executions.create(Execution(action_ref="core.echo")) for _ in range(10)]
+        created = [
+            await uow.executions.create(Execution(action_ref="core.echo")) for _ in range(10)
+        ]
     outcomes: dict[int, list[str]] = {e.id: [] for e in created}  # type: ignore[misc]
     first_holds_lock = anyio.Event()
 
     async def racer(name: str, execution_id: int, hold: bool) -> None:
         async with pg_store.transaction() as uow:
             changed = await uow.executions.transition(
-                execution_id, expected=ExecutionStatus.REQUESTED, new=ExecutionStatus.SCHEDULED,
+                execution_id,
+                expected=ExecutionStatus.REQUESTED,
+                new=ExecutionStatus.SCHEDULED,
                 executor=None,
             )
             if hold:
@@ -66,7 +70,10 @@ async def test_unreachable_server_is_one_clear_error() -> None:
     with pytest.raises(StorageError) as info:
         await Store.open("postgresql+asyncpg://attune@127.0.0.1:1/attune")
     message = str(info.value)
-    assert "cannot connect to the database at postgresql+asyncpg://attune@127.0.0.1:1/attune" in message
+    assert (
+        "cannot connect to the database at postgresql+asyncpg://attune@127.0.0.1:1/attune"
+        in message
+    )
     assert "ATTUNE__DATABASE__URL" in message
 
 

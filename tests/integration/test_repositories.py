@@ -127,8 +127,13 @@ async def _create_each(uow: UnitOfWork) -> dict[str, Any]:
         "actions": action,
         "rules": rule,
         "policies": await uow.policies.create(
-            Policy(ref="demo.one_at_a_time", action=action.id, action_ref=action.ref,
-                   threshold=1, name="one")
+            Policy(
+                ref="demo.one_at_a_time",
+                action=action.id,
+                action_ref=action.ref,
+                threshold=1,
+                name="one",
+            )
         ),
         "events": event,
         "enforcements": enforcement,
@@ -149,12 +154,18 @@ async def _create_each(uow: UnitOfWork) -> dict[str, Any]:
         "artifacts": artifact,
         "workers": worker,
         "notifications": await uow.notifications.create(
-            Notification(channel="executions", entity_type="execution", entity="1",
-                         activity="created")
+            Notification(
+                channel="executions", entity_type="execution", entity="1", activity="created"
+            )
         ),
         "pack_environments": await uow.pack_environments.create(
-            PackEnvironment(pack=pack.id, pack_ref="demo", runtime=runtime.id,  # type: ignore[arg-type]
-                            runtime_ref=runtime.ref, env_path="/tmp/env")
+            PackEnvironment(
+                pack=pack.id,
+                pack_ref="demo",
+                runtime=runtime.id,  # type: ignore[arg-type]
+                runtime_ref=runtime.ref,
+                env_path="/tmp/env",
+            )
         ),
         "pack_test_executions": await uow.pack_test_executions.create(
             PackTestExecution(pack_id=pack.id, pack_version="1.0.0", total_tests=3, passed=3)  # type: ignore[arg-type]
@@ -214,19 +225,19 @@ async def test_missing_entity_is_not_found(store: Store) -> None:
     async with store.read() as uow:
         with pytest.raises(NotFound, match="execution 404 not found"):
             await uow.executions.get(404)
-        with pytest.raises(NotFound, match="action 'x.y' not found"):
+        with pytest.raises(NotFound, match=r"action 'x\.y' not found"):
             await uow.actions.get_by_ref("x.y")
 
 
 async def test_reference_to_missing_row_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         async with store.transaction() as uow:
-            await uow.runtime_versions.create(RuntimeVersion(runtime=999, runtime_ref="x.y", version="1"))
+            await uow.runtime_versions.create(
+                RuntimeVersion(runtime=999, runtime_ref="x.y", version="1")
+            )
 
 
-@pytest.mark.parametrize(
-    ("ref", "field"), [("Bad Ref", "ref"), ("x", "ref"), ("1pack", "ref")]
-)
+@pytest.mark.parametrize(("ref", "field"), [("Bad Ref", "ref"), ("x", "ref"), ("1pack", "ref")])
 async def test_pack_ref_format_is_validated(store: Store, ref: str, field: str) -> None:
     async with store.transaction() as uow:
         with pytest.raises(ValidationError, match="invalid pack ref") as info:
@@ -237,7 +248,7 @@ async def test_pack_ref_format_is_validated(store: Store, ref: str, field: str) 
 async def test_component_ref_and_unknown_field_are_validated(store: Store) -> None:
     async with store.transaction() as uow:
         pack = await seed_pack(uow)
-        with pytest.raises(ValidationError, match="expected '<pack>.<name>'"):
+        with pytest.raises(ValidationError, match=r"expected '<pack>\.<name>'"):
             await uow.actions.create(
                 Action(ref="noDot", pack_ref=pack.ref, label="x", entrypoint="x")
             )
@@ -255,8 +266,17 @@ async def test_pack_components_cascade_history_survives(store: Store) -> None:
     async with store.transaction() as uow:
         await uow.packs.delete_by_ref("demo")
     async with store.read() as uow:
-        for repo in ("runtimes", "triggers", "actions", "sensors", "rules", "policies",
-                     "workflow_definitions", "pack_environments", "pack_test_executions"):
+        for repo in (
+            "runtimes",
+            "triggers",
+            "actions",
+            "sensors",
+            "rules",
+            "policies",
+            "workflow_definitions",
+            "pack_environments",
+            "pack_test_executions",
+        ):
             assert await getattr(uow, repo).count() == 0, repo
         execution = await uow.executions.get(created["executions"].id)
         assert (execution.action, execution.action_ref) == (None, "demo.hello")
@@ -275,9 +295,16 @@ async def test_rule_survives_its_action_and_trigger(store: Store) -> None:
         action = await seed_action(uow, other)
         trigger = await seed_trigger(uow, other)
         rule = await uow.rules.create(
-            Rule(ref="demo.cross", pack=pack.id, pack_ref="demo", label="Cross-pack",
-                 action=action.id, action_ref=action.ref, trigger=trigger.id,
-                 trigger_ref=trigger.ref)
+            Rule(
+                ref="demo.cross",
+                pack=pack.id,
+                pack_ref="demo",
+                label="Cross-pack",
+                action=action.id,
+                action_ref=action.ref,
+                trigger=trigger.id,
+                trigger_ref=trigger.ref,
+            )
         )
     async with store.transaction() as uow:
         await uow.packs.delete_by_ref("other")
@@ -382,7 +409,9 @@ async def test_execution_history_records_changes_with_result_digest(store: Store
     assert completed.new_values["result"]["type"] == "object"
     assert completed.new_values["result"]["digest"].startswith("md5:")
     assert completed.old_values["result"] == {
-        "digest": digest_summary(None)["digest"], "size": 4, "type": "null"
+        "digest": digest_summary(None)["digest"],
+        "size": 4,
+        "type": "null",
     }
     assert status_changes == [completed]
 
@@ -395,16 +424,16 @@ async def test_worker_history_skips_heartbeats(store: Store, clock: FakeClock) -
         await clock.advance(5)
         assert await uow.workers.heartbeat(wid)
         await uow.workers.update(wid, last_heartbeat=clock.now())
-        await uow.workers.transition(
-            wid, expected=WorkerStatus.ACTIVE, new=WorkerStatus.BUSY
-        )
+        await uow.workers.transition(wid, expected=WorkerStatus.ACTIVE, new=WorkerStatus.BUSY)
     async with store.read() as uow:
         records = await uow.worker_history.query(entity_id=wid)
         stale = await uow.workers.list_stale(clock.now() + timedelta(seconds=1))
     assert [(r.operation, r.changed_fields) for r in records] == [
         ("UPDATE", ["status"]),
-        ("INSERT", ["name", "worker_type", "worker_role", "status", "capabilities", "meta",
-                    "cordoned"]),
+        (
+            "INSERT",
+            ["name", "worker_type", "worker_role", "status", "capabilities", "meta", "cordoned"],
+        ),
     ]
     assert [w.name for w in stale] == ["w1"]
 
@@ -436,10 +465,14 @@ async def test_inquiry_overdue_and_transition(store: Store, clock: FakeClock) ->
     async with store.transaction() as uow:
         overdue = await uow.inquiries.list_overdue(clock.now())
         timed_out = await uow.inquiries.transition(
-            due.id, expected=InquiryStatus.PENDING, new=InquiryStatus.TIMEOUT  # type: ignore[arg-type]
+            due.id,
+            expected=InquiryStatus.PENDING,
+            new=InquiryStatus.TIMEOUT,  # type: ignore[arg-type]
         )
         respond = await uow.inquiries.transition(
-            due.id, expected=InquiryStatus.PENDING, new=InquiryStatus.RESPONDED  # type: ignore[arg-type]
+            due.id,
+            expected=InquiryStatus.PENDING,
+            new=InquiryStatus.RESPONDED,  # type: ignore[arg-type]
         )
     assert [i.id for i in overdue] == [due.id]
     assert timed_out is not None and timed_out.status is InquiryStatus.TIMEOUT
@@ -450,8 +483,15 @@ async def test_key_owner_rules(store: Store) -> None:
     async with store.transaction() as uow:
         pack = await seed_pack(uow)
         owned = await uow.keys.create(
-            Key(ref="demo.token", name="token", value="x", owner_type=OwnerType.PACK,
-                owner_pack=pack.id, owner_pack_ref="demo", owner="demo")
+            Key(
+                ref="demo.token",
+                name="token",
+                value="x",
+                owner_type=OwnerType.PACK,
+                owner_pack=pack.id,
+                owner_pack_ref="demo",
+                owner="demo",
+            )
         )
         with pytest.raises(ValidationError, match="system key has no owner"):
             await uow.keys.create(Key(ref="k1", name="k1", value="x", owner_pack=pack.id))
@@ -513,13 +553,19 @@ async def test_webhook_keys(store: Store) -> None:
 async def test_artifact_versions_are_numbered_and_retained_by_count(store: Store) -> None:
     async with store.transaction() as uow:
         artifact = await uow.artifacts.create(
-            Artifact(ref="report", type=ArtifactType.FILE_TEXT,
-                     retention_policy=RetentionPolicy.VERSIONS, retention_limit=3)
+            Artifact(
+                ref="report",
+                type=ArtifactType.FILE_TEXT,
+                retention_policy=RetentionPolicy.VERSIONS,
+                retention_limit=3,
+            )
         )
         aid = artifact.id
         assert aid is not None
         for n in range(1, 6):
-            await uow.artifact_versions.add(aid, content=f"v{n}".encode(), content_type="text/plain")
+            await uow.artifact_versions.add(
+                aid, content=f"v{n}".encode(), content_type="text/plain"
+            )
         other = await uow.artifacts.create(Artifact(ref="other"))
         first_of_other = await uow.artifact_versions.create(
             ArtifactVersion(artifact=other.id, content_json={"a": 1})  # type: ignore[arg-type]
@@ -560,10 +606,13 @@ async def test_artifact_time_retention_and_progress(store: Store, clock: FakeClo
 
 
 async def test_transaction_rolls_back_on_error(store: Store) -> None:
-    with pytest.raises(RuntimeError):
+    async def create_then_fail() -> None:
         async with store.transaction() as uow:
             await seed_pack(uow)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await create_then_fail()
     async with store.read() as uow:
         assert await uow.packs.count() == 0
 
@@ -576,7 +625,9 @@ async def test_list_filters_order_and_paging(store: Store, clock: FakeClock) -> 
         ids = []
         for status in (ExecutionStatus.REQUESTED, ExecutionStatus.FAILED, ExecutionStatus.FAILED):
             await clock.advance(1)
-            ids.append((await uow.executions.create(Execution(action_ref="demo.x", status=status))).id)
+            ids.append(
+                (await uow.executions.create(Execution(action_ref="demo.x", status=status))).id
+            )
     async with store.read() as uow:
         assert [a.ref for a in await uow.actions.list()] == ["demo.alpha", "demo.mid", "demo.zeta"]
         assert [a.ref for a in await uow.actions.list(limit=1, offset=1)] == ["demo.mid"]
