@@ -57,7 +57,8 @@ def run(fn: Fn, frame: Frame, source: str) -> Any:
     try:
         return fn(frame)
     except ExpressionError as exc:
-        raise exc._locate(source) from None
+        exc._locate(source)
+        raise
     except RecursionError:
         raise ExpressionError("data is nested too deeply to evaluate", source=source) from None
 
@@ -76,7 +77,8 @@ def compile_segment(text: str, start: int, end: int) -> Fn:
     try:
         return compile_node(parse(text, start, end))
     except ExpressionError as exc:
-        raise exc._locate(text) from None
+        exc._locate(text)
+        raise
     except RecursionError:  # pragma: no cover - the nesting limit stops this first
         raise ExpressionError("expression is nested too deeply", source=text) from None
 

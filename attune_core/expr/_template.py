@@ -77,7 +77,8 @@ class _Template:
             try:
                 frame.charge(size, 0)
             except ExpressionError as exc:
-                raise exc._locate(self.text) from None
+                exc._locate(self.text)
+                raise
         return "".join(pieces)
 
 

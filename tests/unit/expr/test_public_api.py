@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 import attune_core.expr as expr
 from attune_core.errors import ValidationError
 from attune_core.expr import ExpressionError, MappingContext, compile, evaluate
@@ -25,20 +27,16 @@ def test_all_is_pinned() -> None:
 
 
 def test_expression_error_is_a_validation_error_with_location() -> None:
-    try:
+    with pytest.raises(ExpressionError) as info:
         evaluate("1 + ", {})
-    except ExpressionError as exc:
-        assert isinstance(exc, ValidationError)
-        assert exc.code == "VALIDATION_ERROR"
-        assert exc.message == "unexpected end of expression: an operand is missing"
-        assert exc.source == "1 + "
-        assert exc.column == 5
-        assert exc.details == {"source": "1 + ", "column": 5}
-        assert str(exc) == (
-            "unexpected end of expression: an operand is missing (column 5 of '1 + ')"
-        )
-    else:  # pragma: no cover
-        raise AssertionError("no error")
+    exc = info.value
+    assert isinstance(exc, ValidationError)
+    assert exc.code == "VALIDATION_ERROR"
+    assert exc.message == "unexpected end of expression: an operand is missing"
+    assert exc.source == "1 + "
+    assert exc.column == 5
+    assert exc.details == {"source": "1 + ", "column": 5}
+    assert str(exc) == "unexpected end of expression: an operand is missing (column 5 of '1 + ')"
 
 
 def test_expression_error_pickles() -> None:
