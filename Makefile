@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; tests are isolated (own database schema or SQLite file each).
 JOBS   ?= auto
 
-.PHONY: help venv test test-unit test-integration lint format bench up up-distributed clean
+.PHONY: help venv test test-unit test-integration lint format bench up up-distributed clean migration
 
 help:
 	@echo "make up     run Attune (all-in-one server)"
@@ -52,3 +52,8 @@ up-distributed: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
+
+# Generate a migration from the difference between tables.py and a database at head.
+migration: $(STAMP)
+	test -n "$(m)" || { echo 'usage: make migration m="what changed"'; exit 2; }
+	$(BIN)/python -c 'import sys, anyio; from attune_core.storage.migrate import autogenerate; anyio.run(autogenerate, sys.argv[1])' "$(m)"

@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from attune_core.resources import migrations_dir
 
-__all__ = ["alembic_config", "check", "current", "downgrade", "head", "upgrade"]
+__all__ = [
+    "alembic_config",
+    "autogenerate",
+    "check",
+    "current",
+    "downgrade",
+    "head",
+    "upgrade",
+]
 
 
 def alembic_config() -> Config:
@@ -70,3 +78,22 @@ def head() -> str:
     revision = script.get_current_head()
     assert revision is not None
     return revision
+
+
+async def autogenerate(message: str) -> None:
+    """Write a new revision: the diff between tables.py and a scratch database at head."""
+    import tempfile
+
+    from attune_core.storage._engine import create_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp}/scratch.db")
+        try:
+            await upgrade(engine)
+            await _with_connection(
+                engine,
+                lambda cfg: command.revision(cfg, message=message, autogenerate=True),
+            )
+        finally:
+            await engine.dispose()
+
