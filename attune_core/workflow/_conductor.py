@@ -17,9 +17,11 @@ Rules of this file:
 4. Cost per step is O(1) in the size of the history: variables are one dict updated in place,
    each task result is stored once (the latest run per task name), results are never copied
    into per-task contexts, and "is anything still running?" is a counter, not a scan.
-5. Order is part of the contract: a finished task's transitions are evaluated in document
-   order; for each one that fires its variables are published (in order, each seeing the
-   previous), then its targets are reached (in order). Commands come out in that order.
+5. Order is part of the contract (Orquesta's): when a task finishes, every ``when`` of its
+   ``next`` is evaluated first, against the state as it was when the task finished, so one
+   transition's publish cannot change whether another fires. Then each matching transition
+   fires in document order: its variables are published (in order, each seeing the previous),
+   then its targets are reached (in order). Commands come out in that order.
 6. Every command carries an :class:`Explanation` naming the transition that fired and what
    every ``when`` of the finished task evaluated to.
 """

@@ -859,7 +859,9 @@ class _Parser:
                 for target in transition.do:
                     if target in names and spec.name not in inbound[target]:
                         inbound[target].append(spec.name)
-        entries = [spec.name for spec in specs if not inbound[spec.name]]
+        # A task whose only inbound transition is its own (a retry-style self loop) could never
+        # start otherwise, so self-loops do not stop a task from being an entry task.
+        entries = [spec.name for spec in specs if not set(inbound[spec.name]) - {spec.name}]
 
         if specs and not entries:
             self.error(

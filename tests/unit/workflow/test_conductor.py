@@ -1,0 +1,472 @@
+"""Conductor semantics, table-driven: each case is a workflow, the task outcomes, and what must
+happen (tasks dispatched in order, final status, reason, published variables, output).
+
+Every case also runs with the conductor rebuilt from its JSON state after each event, and must
+behave identically.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.workflow._driver import failed, ok, run, timed_out
+
+# Each case: id, workflow YAML, outcomes per task, expected tasks (dispatch order), status,
+# and optional extra expectations (reason substring, published, output).
+CASES: list[dict[str, Any]] = [
+    dict(
+        id="sequence",
+        wf="""
+tasks:
+  - {name: a, action: core.noop, next: [{when: "{{ succeeded() }}", do: b}]}
+  - {name: b, action: core.noop, next: [{do: c}]}
+  - {name: c, action: core.noop}
+""",
+        tasks=["a", "b", "c"],
+        status="completed",
+    ),
+    dict(
+        id="empty-workflow-completes-at-once",
+        wf="tasks: []\noutput_map: {x: 1}",
+        tasks=[],
+        status="completed",
+        output={"x": 1},
+    ),
+    dict(
+        id="entry-tasks-start-together",
+        wf="""
+tasks:
+  - {name: a, action: core.noop}
+  - {name: b, action: core.noop}
+  - {name: c, action: core.noop}
+""",
+        tasks=["a", "b", "c"],
+        status="completed",
+    ),
+    dict(
+        id="branch-on-success",
+        wf="""
+tasks:
+  - name: build
+    action: x.build
+    next:
+      - {when: "{{ succeeded() }}", do: [deploy]}
+      - {when: "{{ failed() }}", do: [rollback]}
+  - {name: deploy, action: x.deploy}
+  - {name: rollback, action: x.rollback}
+""",
+        tasks=["build", "deploy"],
+        status="completed",
+    ),
+    dict(
+        id="failure-handled-by-transition-does-not-fail-workflow",
+        wf="""
+tasks:
+  - name: build
+    action: x.build
+    next:
+      - {when: "{{ succeeded() }}", do: [deploy]}
+      - {when: "{{ failed() }}", do: [rollback]}
+  - {name: deploy, action: x.deploy}
+  - {name: rollback, action: x.rollback}
+""",
+        outcomes={"build": failed()},
+        tasks=["build", "rollback"],
+        status="completed",
+    ),
+    dict(
+        id="unhandled-failure-fails-workflow",
+        wf="""
+tasks:
+  - name: build
+    action: x.build
+    next: [{when: "{{ succeeded() }}", do: deploy}]
+  - {name: deploy, action: x.deploy}
+""",
+        outcomes={"build": failed("disk full")},
+        tasks=["build"],
+        status="failed",
+        reason='task "build" failed and no transition handled it (next[0] `{{ succeeded() }}` '
+        "was false): disk full",
+    ),
+    dict(
+        id="unhandled-failure-waits-for-running-branches-and-starts-nothing-new",
+        wf="""
+tasks:
+  - {name: a, action: x.a}
+  - {name: b, action: x.b, next: [{do: b2}]}
+  - {name: b2, action: x.b2}
+""",
+        outcomes={"a": failed()},
+        # a fails first (FIFO); b is already running and finishes, but b2 is not started.
+        tasks=["a", "b"],
+        status="failed",
+        reason='task "a" failed and no transition handled it',
+    ),
+    dict(
+        id="unconditional-transition-handles-failure",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: cleanup}]}
+  - {name: cleanup, action: x.c}
+""",
+        outcomes={"a": failed()},
+        tasks=["a", "cleanup"],
+        status="completed",
+    ),
+    dict(
+        id="do-fail-fails-explicitly",
+        wf="""
+tasks:
+  - name: check
+    action: x.check
+    next:
+      - {when: "{{ result().healthy == false }}", do: [notify, fail]}
+  - {name: notify, action: core.echo}
+""",
+        outcomes={"check": ok({"healthy": False})},
+        tasks=["check"],
+        status="failed",
+        reason='task "check" next[0] did "fail"',
+    ),
+    dict(
+        id="do-noop-handles-failure",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{when: "{{ failed() }}", do: noop}]}
+""",
+        outcomes={"a": failed()},
+        tasks=["a"],
+        status="completed",
+    ),
+    dict(
+        id="every-matching-transition-fires-in-order",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next:
+      - {when: "{{ succeeded() }}", do: [b]}
+      - {when: "{{ result().n > 1 }}", do: [c, d]}
+      - {when: "{{ result().n > 5 }}", do: [e]}
+  - {name: b, action: x.b}
+  - {name: c, action: x.c}
+  - {name: d, action: x.d}
+  - {name: e, action: x.e}
+""",
+        outcomes={"a": ok({"n": 3})},
+        tasks=["a", "b", "c", "d"],
+        status="completed",
+    ),
+    dict(
+        id="join-all-waits-for-every-inbound-task",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: j}]}
+  - {name: b, action: x.b, next: [{do: b2}]}
+  - {name: b2, action: x.b2, next: [{do: j}]}
+  - {name: j, action: x.j, join: all}
+""",
+        tasks=["a", "b", "b2", "j"],
+        status="completed",
+    ),
+    dict(
+        id="join-count-fires-once-at-n-arrivals",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: j}]}
+  - {name: b, action: x.b, next: [{do: j}]}
+  - {name: c, action: x.c, next: [{do: j}]}
+  - {name: j, action: x.j, join: 2}
+""",
+        tasks=["a", "b", "c", "j"],
+        status="completed",
+    ),
+    dict(
+        id="task-reached-twice-without-join-runs-twice",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: j}]}
+  - {name: b, action: x.b, next: [{do: j}]}
+  - {name: j, action: x.j}
+""",
+        tasks=["a", "b", "j", "j"],
+        status="completed",
+    ),
+    dict(
+        id="unsatisfiable-join-fails-workflow",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{when: "{{ succeeded() }}", do: j}]}
+  - name: b
+    action: x.b
+    next:
+      - {when: "{{ succeeded() }}", do: j}
+      - {when: "{{ failed() }}", do: noop}
+  - {name: j, action: x.j, join: all}
+""",
+        outcomes={"b": failed()},
+        tasks=["a", "b"],
+        status="failed",
+        reason='join of task "j" can no longer be satisfied: 1 of 2 required inbound tasks '
+        "arrived (a); never arrived: b",
+    ),
+    dict(
+        id="publish-then-dispatch-with-published-value",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next:
+      - when: "{{ succeeded() }}"
+        publish:
+          - url: "{{ result().data.url }}"
+          - full: "{{ workflow.url + '/index' }}"
+        do: b
+  - {name: b, action: x.b, input: {target: "{{ workflow.full }}"}}
+output_map:
+  url: "{{ workflow.url }}"
+""",
+        outcomes={"a": ok({"url": "http://h"})},
+        tasks=["a", "b"],
+        status="completed",
+        published={"url": "http://h", "full": "http://h/index"},
+        output={"url": "http://h"},
+        inputs={"b": {"target": "http://h/index"}},
+    ),
+    dict(
+        id="publish-as-map",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next: [{publish: {n: "{{ result().count }}", s: "n={{ result().count }}"}}]
+""",
+        outcomes={"a": ok({"count": 5})},
+        tasks=["a"],
+        status="completed",
+        published={"n": 5, "s": "n=5"},
+    ),
+    dict(
+        id="result-data-fields-at-top-level-and-task-namespace",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next:
+      - publish:
+          - top: "{{ result().value }}"
+          - nested: "{{ result().data.value }}"
+          - code: "{{ result().exit_code }}"
+        do: b
+  - name: b
+    action: x.b
+    input:
+      via_task: "{{ task.a.result.value }}"
+      via_alias: "{{ tasks.a.result.data.value }}"
+      status: "{{ task.a.status }}"
+      start: "{{ system.workflow_start }}"
+""",
+        outcomes={"a": ok({"value": 7})},
+        tasks=["a", "b"],
+        status="completed",
+        published={"top": 7, "nested": 7, "code": 0},
+        inputs={
+            "b": {
+                "via_task": 7,
+                "via_alias": 7,
+                "status": "succeeded",
+                "start": "2025-01-01T00:00:00Z",
+            }
+        },
+    ),
+    dict(
+        id="parameters-defaults-vars-and-aliases",
+        wf="""
+parameters:
+  env: {type: string, default: dev}
+  n: {type: integer, required: true}
+vars:
+  - base: "svc-{{ parameters.env }}"
+  - double: "{{ parameters.n * 2 }}"
+tasks:
+  - name: a
+    action: x.a
+    input: {b: "{{ vars.base }}", d: "{{ variables.double }}", bare: "{{ base }}", n: "{{ parameters.n }}"}
+""",
+        parameters={"n": 4},
+        tasks=["a"],
+        status="completed",
+        inputs={"a": {"b": "svc-dev", "d": 8, "bare": "svc-dev", "n": 4}},
+    ),
+    dict(
+        id="missing-required-parameter-fails",
+        wf="parameters: {n: {type: integer, required: true}}\ntasks: [{name: a, action: x.a}]",
+        tasks=[],
+        status="failed",
+        reason="missing required parameter(s): n",
+    ),
+    dict(
+        id="when-that-cannot-be-evaluated-fails-with-reason",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next: [{when: "{{ result().n + 'x' > 1 }}", do: b}]
+  - {name: b, action: x.b}
+""",
+        outcomes={"a": ok({"n": 1})},
+        tasks=["a"],
+        status="failed",
+        reason="task \"a\" next[0].when: cannot evaluate `result().n + 'x' > 1`",
+    ),
+    dict(
+        id="input-that-fails-to-render-names-task-and-field",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: b}]}
+  - {name: b, action: x.b, input: {count: "{{ length(5) }}"}}
+""",
+        tasks=["a"],
+        status="failed",
+        reason='task "b" input.count: cannot render',
+    ),
+    dict(
+        id="output-rendered-on-failure",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    next: [{when: "{{ failed() }}", publish: {err: "{{ result().error }}"}, do: fail}]
+output_map:
+  error: "{{ workflow.err }}"
+""",
+        outcomes={"a": failed("boom")},
+        tasks=["a"],
+        status="failed",
+        output={"error": "boom"},
+    ),
+    dict(
+        id="output-that-fails-to-render-fails-workflow",
+        wf="""
+tasks: [{name: a, action: x.a}]
+output_map: {n: "{{ 1 / 0 }}", ok: "yes"}
+""",
+        tasks=["a"],
+        status="failed",
+        reason="output.n: cannot render",
+        output={"n": None, "ok": "yes"},
+    ),
+    dict(
+        id="action-less-task-routes-inline",
+        wf="""
+tasks:
+  - {name: a, action: x.a, next: [{do: route}]}
+  - name: route
+    next:
+      - {when: "{{ workflow.go }}", do: b}
+  - {name: b, action: x.b}
+vars: {go: true}
+""",
+        tasks=["a", "b"],
+        status="completed",
+    ),
+    dict(
+        id="timed-out-transition",
+        wf="""
+tasks:
+  - name: a
+    action: x.a
+    timeout: 10
+    next:
+      - {when: "{{ timed_out() }}", do: slow}
+      - {when: "{{ failed() and not timed_out() }}", do: broken}
+  - {name: slow, action: x.slow}
+  - {name: broken, action: x.broken}
+""",
+        outcomes={"a": timed_out()},
+        tasks=["a", "slow"],
+        status="completed",
+    ),
+    dict(
+        id="unhandled-timeout-reason",
+        wf="tasks: [{name: a, action: x.a, timeout: 5}]",
+        outcomes={"a": ("timeout", {"error": "Execution timed out after 5 seconds"})},
+        tasks=["a"],
+        status="failed",
+        reason='task "a" timed out and no transition handled it: Execution timed out after 5',
+    ),
+    dict(
+        id="loop-with-counter-cycle",
+        wf="""
+vars: {i: 0}
+tasks:
+  - name: step
+    action: x.step
+    next:
+      # Every `when` sees the state as the task finished, before any publish of this step.
+      - publish: {seen: "{{ workflow.i }}"}
+      - {when: "{{ workflow.i < 3 }}", publish: {i: "{{ workflow.i + 1 }}"}, do: step}
+""",
+        tasks=["step", "step", "step", "step"],
+        status="completed",
+        published={"i": 3, "seen": 3},
+    ),
+    dict(
+        id="config-and-keystore-namespaces",
+        wf="""
+tasks:
+  - {name: a, action: x.a, input: {url: "{{ config.base }}", auth: "Bearer {{ keystore.token }}"}}
+""",
+        config={"base": "http://api"},
+        keystore={"token": "s3cret"},
+        tasks=["a"],
+        status="completed",
+        inputs={"a": {"url": "http://api", "auth": "Bearer s3cret"}},
+    ),
+    dict(
+        id="templated-action-ref",
+        wf="""
+parameters: {act: {type: string, default: core.echo}}
+tasks: [{name: a, action: "{{ parameters.act }}"}]
+""",
+        tasks=["a"],
+        status="completed",
+        actions={"a": "core.echo"},
+    ),
+    dict(
+        id="unknown-task-status-is-a-failure",
+        wf="tasks: [{name: a, action: x.a}]",
+        outcomes={"a": ("exploded", None)},
+        tasks=["a"],
+        status="failed",
+        reason="unknown task status 'exploded'",
+    ),
+]
+
+
+@pytest.mark.parametrize("roundtrip", [False, True], ids=["live", "roundtrip"])
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_semantics(case: dict[str, Any], roundtrip: bool) -> None:
+    trace = run(
+        case["wf"],
+        case.get("outcomes"),
+        parameters=case.get("parameters"),
+        roundtrip=roundtrip,
+        config=case.get("config"),
+        keystore=case.get("keystore"),
+    )
+    assert trace.tasks == case["tasks"]
+    assert trace.status == case["status"], trace.end
+    if "reason" in case:
+        assert case["reason"] in trace.reason
+    if "published" in case:
+        assert trace.published == case["published"]
+    if "output" in case:
+        assert trace.output == case["output"]
+    for task, expected in case.get("inputs", {}).items():
+        assert [d.input for d in trace.dispatches if d.task == task][0] == expected
+    for task, expected in case.get("actions", {}).items():
+        assert [d.action for d in trace.dispatches if d.task == task][0] == expected
