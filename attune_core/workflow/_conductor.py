@@ -180,13 +180,28 @@ class _Run:
         )
 
 
-@attrs.frozen
+_UNSET: Any = object()
+
+
+@attrs.define(eq=False)
 class _Outcome:
     """The terminal outcome of a task run, as transitions and ``result()`` see it."""
 
     status: TaskStatus
     result: Any
     timed_out: bool
+    _view: Any = _UNSET
+
+    @property
+    def view(self) -> Any:
+        """``result()``: computed on first use, then shared."""
+        if self._view is _UNSET:
+            result = self.result
+            if isinstance(result, list):  # with_items: one result per item, in item order
+                self._view = [_result_view(r) for r in result]
+            else:
+                self._view = _result_view(result)
+        return self._view
 
 
 class _Context:
@@ -246,7 +261,7 @@ class _Context:
 
     def _result(self) -> Any:
         current = self._current
-        return None if current is None else _result_view(current.result)
+        return None if current is None else current.view
 
     def _succeeded(self) -> bool:
         return self._current is not None and self._current.status is TaskStatus.SUCCEEDED
@@ -292,9 +307,9 @@ class Conductor:
         self._parameters: dict[str, Any] = {}
         self._system: dict[str, Any] = {}
         self._variables: dict[str, Any] = {}
-        # Latest finished run per task name: {"status", "result", "timed_out"} (raw result),
-        # and the same with the result() view, which is what expressions read.
-        self._task_raw: dict[str, dict[str, Any]] = {}
+        # Latest finished run per task name (its result stored once), and the `task`
+        # namespace expressions read ({"status", "result" (the result() view), "timed_out"}).
+        self._outcomes: dict[str, _Outcome] = {}
         self._task_view: dict[str, dict[str, Any]] = {}
         self._last_task: str | None = None
         self._runs: dict[int, _Run] = {}
@@ -400,7 +415,10 @@ class Conductor:
             "parameters": dict(self._parameters),
             "system": dict(self._system),
             "variables": dict(self._variables),
-            "tasks": {name: dict(entry) for name, entry in self._task_raw.items()},
+            "tasks": {
+                name: {"status": o.status.value, "result": o.result, "timed_out": o.timed_out}
+                for name, o in self._outcomes.items()
+            },
             "last_task": self._last_task,
             "runs": [run.to_dict() for run in self._runs.values()],
             "next_run": self._next_run,
@@ -700,11 +718,7 @@ class Conductor:
         )
 
     def _trigger_context(self, run: _Run, index: int | None) -> _Context:
-        current = None
-        if run.trigger is not None:
-            raw = self._task_raw.get(run.trigger)
-            if raw is not None:
-                current = _Outcome(TaskStatus(raw["status"]), raw["result"], raw["timed_out"])
+        current = None if run.trigger is None else self._outcomes.get(run.trigger)
         if index is None:
             return _Context(self, current)
         assert run.items is not None
@@ -857,19 +871,10 @@ class Conductor:
         return int(run.item_attempts[index])
 
     def _record_task(self, name: str, outcome: _Outcome) -> None:
-        self._task_raw[name] = {
-            "status": outcome.status.value,
-            "result": outcome.result,
-            "timed_out": outcome.timed_out,
-        }
-        result = outcome.result
-        if isinstance(result, list):
-            view: Any = [_result_view(r) for r in result]
-        else:
-            view = _result_view(result)
+        self._outcomes[name] = outcome
         self._task_view[name] = {
             "status": outcome.status.value,
-            "result": view,
+            "result": outcome.view,
             "timed_out": outcome.timed_out,
         }
 
@@ -1047,10 +1052,7 @@ class Conductor:
         self._finish(WorkflowStatus.COMPLETED, Explanation("completed: every branch finished"))
 
     def _render_output(self) -> dict[str, Any]:
-        current = None
-        if self._last_task is not None:
-            raw = self._task_raw[self._last_task]
-            current = _Outcome(TaskStatus(raw["status"]), raw["result"], raw["timed_out"])
+        current = None if self._last_task is None else self._outcomes.get(self._last_task)
         context = _Context(self, current)
         output: dict[str, Any] = {}
         for key, value in self._definition.output:

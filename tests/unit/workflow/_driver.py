@@ -46,7 +46,11 @@ def failed(error: str = "Command exited with code 1") -> Outcome:
 
 
 def timed_out(seconds: int = 10) -> Outcome:
-    return ("failed", {"succeeded": False, "error": f"Execution timed out after {seconds} seconds"}, True)
+    return (
+        "failed",
+        {"succeeded": False, "error": f"Execution timed out after {seconds} seconds"},
+        True,
+    )
 
 
 def scripted(outcomes: Mapping[str, Any] | None = None) -> Script:

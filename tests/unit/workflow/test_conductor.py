@@ -16,38 +16,38 @@ from tests.unit.workflow._driver import failed, ok, run, timed_out
 # Each case: id, workflow YAML, outcomes per task, expected tasks (dispatch order), status,
 # and optional extra expectations (reason substring, published, output).
 CASES: list[dict[str, Any]] = [
-    dict(
-        id="sequence",
-        wf="""
+    {
+        "id": "sequence",
+        "wf": """
 tasks:
   - {name: a, action: core.noop, next: [{when: "{{ succeeded() }}", do: b}]}
   - {name: b, action: core.noop, next: [{do: c}]}
   - {name: c, action: core.noop}
 """,
-        tasks=["a", "b", "c"],
-        status="completed",
-    ),
-    dict(
-        id="empty-workflow-completes-at-once",
-        wf="tasks: []\noutput_map: {x: 1}",
-        tasks=[],
-        status="completed",
-        output={"x": 1},
-    ),
-    dict(
-        id="entry-tasks-start-together",
-        wf="""
+        "tasks": ["a", "b", "c"],
+        "status": "completed",
+    },
+    {
+        "id": "empty-workflow-completes-at-once",
+        "wf": "tasks: []\noutput_map: {x: 1}",
+        "tasks": [],
+        "status": "completed",
+        "output": {"x": 1},
+    },
+    {
+        "id": "entry-tasks-start-together",
+        "wf": """
 tasks:
   - {name: a, action: core.noop}
   - {name: b, action: core.noop}
   - {name: c, action: core.noop}
 """,
-        tasks=["a", "b", "c"],
-        status="completed",
-    ),
-    dict(
-        id="branch-on-success",
-        wf="""
+        "tasks": ["a", "b", "c"],
+        "status": "completed",
+    },
+    {
+        "id": "branch-on-success",
+        "wf": """
 tasks:
   - name: build
     action: x.build
@@ -57,12 +57,12 @@ tasks:
   - {name: deploy, action: x.deploy}
   - {name: rollback, action: x.rollback}
 """,
-        tasks=["build", "deploy"],
-        status="completed",
-    ),
-    dict(
-        id="failure-handled-by-transition-does-not-fail-workflow",
-        wf="""
+        "tasks": ["build", "deploy"],
+        "status": "completed",
+    },
+    {
+        "id": "failure-handled-by-transition-does-not-fail-workflow",
+        "wf": """
 tasks:
   - name: build
     action: x.build
@@ -72,53 +72,53 @@ tasks:
   - {name: deploy, action: x.deploy}
   - {name: rollback, action: x.rollback}
 """,
-        outcomes={"build": failed()},
-        tasks=["build", "rollback"],
-        status="completed",
-    ),
-    dict(
-        id="unhandled-failure-fails-workflow",
-        wf="""
+        "outcomes": {"build": failed()},
+        "tasks": ["build", "rollback"],
+        "status": "completed",
+    },
+    {
+        "id": "unhandled-failure-fails-workflow",
+        "wf": """
 tasks:
   - name: build
     action: x.build
     next: [{when: "{{ succeeded() }}", do: deploy}]
   - {name: deploy, action: x.deploy}
 """,
-        outcomes={"build": failed("disk full")},
-        tasks=["build"],
-        status="failed",
-        reason='task "build" failed and no transition handled it (next[0] `{{ succeeded() }}` '
+        "outcomes": {"build": failed("disk full")},
+        "tasks": ["build"],
+        "status": "failed",
+        "reason": 'task "build" failed and no transition handled it (next[0] `{{ succeeded() }}` '
         "was false): disk full",
-    ),
-    dict(
-        id="unhandled-failure-waits-for-running-branches-and-starts-nothing-new",
-        wf="""
+    },
+    {
+        "id": "unhandled-failure-waits-for-running-branches-and-starts-nothing-new",
+        "wf": """
 tasks:
   - {name: a, action: x.a}
   - {name: b, action: x.b, next: [{do: b2}]}
   - {name: b2, action: x.b2}
 """,
-        outcomes={"a": failed()},
+        "outcomes": {"a": failed()},
         # a fails first (FIFO); b is already running and finishes, but b2 is not started.
-        tasks=["a", "b"],
-        status="failed",
-        reason='task "a" failed and no transition handled it',
-    ),
-    dict(
-        id="unconditional-transition-handles-failure",
-        wf="""
+        "tasks": ["a", "b"],
+        "status": "failed",
+        "reason": 'task "a" failed and no transition handled it',
+    },
+    {
+        "id": "unconditional-transition-handles-failure",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: cleanup}]}
   - {name: cleanup, action: x.c}
 """,
-        outcomes={"a": failed()},
-        tasks=["a", "cleanup"],
-        status="completed",
-    ),
-    dict(
-        id="do-fail-fails-explicitly",
-        wf="""
+        "outcomes": {"a": failed()},
+        "tasks": ["a", "cleanup"],
+        "status": "completed",
+    },
+    {
+        "id": "do-fail-fails-explicitly",
+        "wf": """
 tasks:
   - name: check
     action: x.check
@@ -126,24 +126,24 @@ tasks:
       - {when: "{{ result().healthy == false }}", do: [notify, fail]}
   - {name: notify, action: core.echo}
 """,
-        outcomes={"check": ok({"healthy": False})},
-        tasks=["check"],
-        status="failed",
-        reason='task "check" next[0] did "fail"',
-    ),
-    dict(
-        id="do-noop-handles-failure",
-        wf="""
+        "outcomes": {"check": ok({"healthy": False})},
+        "tasks": ["check"],
+        "status": "failed",
+        "reason": 'task "check" next[0] did "fail"',
+    },
+    {
+        "id": "do-noop-handles-failure",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{when: "{{ failed() }}", do: noop}]}
 """,
-        outcomes={"a": failed()},
-        tasks=["a"],
-        status="completed",
-    ),
-    dict(
-        id="every-matching-transition-fires-in-order",
-        wf="""
+        "outcomes": {"a": failed()},
+        "tasks": ["a"],
+        "status": "completed",
+    },
+    {
+        "id": "every-matching-transition-fires-in-order",
+        "wf": """
 tasks:
   - name: a
     action: x.a
@@ -156,48 +156,48 @@ tasks:
   - {name: d, action: x.d}
   - {name: e, action: x.e}
 """,
-        outcomes={"a": ok({"n": 3})},
-        tasks=["a", "b", "c", "d"],
-        status="completed",
-    ),
-    dict(
-        id="join-all-waits-for-every-inbound-task",
-        wf="""
+        "outcomes": {"a": ok({"n": 3})},
+        "tasks": ["a", "b", "c", "d"],
+        "status": "completed",
+    },
+    {
+        "id": "join-all-waits-for-every-inbound-task",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: j}]}
   - {name: b, action: x.b, next: [{do: b2}]}
   - {name: b2, action: x.b2, next: [{do: j}]}
   - {name: j, action: x.j, join: all}
 """,
-        tasks=["a", "b", "b2", "j"],
-        status="completed",
-    ),
-    dict(
-        id="join-count-fires-once-at-n-arrivals",
-        wf="""
+        "tasks": ["a", "b", "b2", "j"],
+        "status": "completed",
+    },
+    {
+        "id": "join-count-fires-once-at-n-arrivals",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: j}]}
   - {name: b, action: x.b, next: [{do: j}]}
   - {name: c, action: x.c, next: [{do: j}]}
   - {name: j, action: x.j, join: 2}
 """,
-        tasks=["a", "b", "c", "j"],
-        status="completed",
-    ),
-    dict(
-        id="task-reached-twice-without-join-runs-twice",
-        wf="""
+        "tasks": ["a", "b", "c", "j"],
+        "status": "completed",
+    },
+    {
+        "id": "task-reached-twice-without-join-runs-twice",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: j}]}
   - {name: b, action: x.b, next: [{do: j}]}
   - {name: j, action: x.j}
 """,
-        tasks=["a", "b", "j", "j"],
-        status="completed",
-    ),
-    dict(
-        id="unsatisfiable-join-fails-workflow",
-        wf="""
+        "tasks": ["a", "b", "j", "j"],
+        "status": "completed",
+    },
+    {
+        "id": "unsatisfiable-join-fails-workflow",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{when: "{{ succeeded() }}", do: j}]}
   - name: b
@@ -207,15 +207,15 @@ tasks:
       - {when: "{{ failed() }}", do: noop}
   - {name: j, action: x.j, join: all}
 """,
-        outcomes={"b": failed()},
-        tasks=["a", "b"],
-        status="failed",
-        reason='join of task "j" can no longer be satisfied: 1 of 2 required inbound tasks '
+        "outcomes": {"b": failed()},
+        "tasks": ["a", "b"],
+        "status": "failed",
+        "reason": 'join of task "j" can no longer be satisfied: 1 of 2 required inbound tasks '
         "arrived (a); never arrived: b",
-    ),
-    dict(
-        id="publish-then-dispatch-with-published-value",
-        wf="""
+    },
+    {
+        "id": "publish-then-dispatch-with-published-value",
+        "wf": """
 tasks:
   - name: a
     action: x.a
@@ -229,29 +229,29 @@ tasks:
 output_map:
   url: "{{ workflow.url }}"
 """,
-        outcomes={"a": ok({"url": "http://h"})},
-        tasks=["a", "b"],
-        status="completed",
-        published={"url": "http://h", "full": "http://h/index"},
-        output={"url": "http://h"},
-        inputs={"b": {"target": "http://h/index"}},
-    ),
-    dict(
-        id="publish-as-map",
-        wf="""
+        "outcomes": {"a": ok({"url": "http://h"})},
+        "tasks": ["a", "b"],
+        "status": "completed",
+        "published": {"url": "http://h", "full": "http://h/index"},
+        "output": {"url": "http://h"},
+        "inputs": {"b": {"target": "http://h/index"}},
+    },
+    {
+        "id": "publish-as-map",
+        "wf": """
 tasks:
   - name: a
     action: x.a
     next: [{publish: {n: "{{ result().count }}", s: "n={{ result().count }}"}}]
 """,
-        outcomes={"a": ok({"count": 5})},
-        tasks=["a"],
-        status="completed",
-        published={"n": 5, "s": "n=5"},
-    ),
-    dict(
-        id="result-data-fields-at-top-level-and-task-namespace",
-        wf="""
+        "outcomes": {"a": ok({"count": 5})},
+        "tasks": ["a"],
+        "status": "completed",
+        "published": {"n": 5, "s": "n=5"},
+    },
+    {
+        "id": "result-data-fields-at-top-level-and-task-namespace",
+        "wf": """
 tasks:
   - name: a
     action: x.a
@@ -269,11 +269,11 @@ tasks:
       status: "{{ task.a.status }}"
       start: "{{ system.workflow_start }}"
 """,
-        outcomes={"a": ok({"value": 7})},
-        tasks=["a", "b"],
-        status="completed",
-        published={"top": 7, "nested": 7, "code": 0},
-        inputs={
+        "outcomes": {"a": ok({"value": 7})},
+        "tasks": ["a", "b"],
+        "status": "completed",
+        "published": {"top": 7, "nested": 7, "code": 0},
+        "inputs": {
             "b": {
                 "via_task": 7,
                 "via_alias": 7,
@@ -281,10 +281,10 @@ tasks:
                 "start": "2025-01-01T00:00:00Z",
             }
         },
-    ),
-    dict(
-        id="parameters-defaults-vars-and-aliases",
-        wf="""
+    },
+    {
+        "id": "parameters-defaults-vars-and-aliases",
+        "wf": """
 parameters:
   env: {type: string, default: dev}
   n: {type: integer, required: true}
@@ -294,48 +294,52 @@ vars:
 tasks:
   - name: a
     action: x.a
-    input: {b: "{{ vars.base }}", d: "{{ variables.double }}", bare: "{{ base }}", n: "{{ parameters.n }}"}
+    input:
+      b: "{{ vars.base }}"
+      d: "{{ variables.double }}"
+      bare: "{{ base }}"
+      n: "{{ parameters.n }}"
 """,
-        parameters={"n": 4},
-        tasks=["a"],
-        status="completed",
-        inputs={"a": {"b": "svc-dev", "d": 8, "bare": "svc-dev", "n": 4}},
-    ),
-    dict(
-        id="missing-required-parameter-fails",
-        wf="parameters: {n: {type: integer, required: true}}\ntasks: [{name: a, action: x.a}]",
-        tasks=[],
-        status="failed",
-        reason="missing required parameter(s): n",
-    ),
-    dict(
-        id="when-that-cannot-be-evaluated-fails-with-reason",
-        wf="""
+        "parameters": {"n": 4},
+        "tasks": ["a"],
+        "status": "completed",
+        "inputs": {"a": {"b": "svc-dev", "d": 8, "bare": "svc-dev", "n": 4}},
+    },
+    {
+        "id": "missing-required-parameter-fails",
+        "wf": "parameters: {n: {type: integer, required: true}}\ntasks: [{name: a, action: x.a}]",
+        "tasks": [],
+        "status": "failed",
+        "reason": "missing required parameter(s): n",
+    },
+    {
+        "id": "when-that-cannot-be-evaluated-fails-with-reason",
+        "wf": """
 tasks:
   - name: a
     action: x.a
     next: [{when: "{{ result().n + 'x' > 1 }}", do: b}]
   - {name: b, action: x.b}
 """,
-        outcomes={"a": ok({"n": 1})},
-        tasks=["a"],
-        status="failed",
-        reason="task \"a\" next[0].when: cannot evaluate `result().n + 'x' > 1`",
-    ),
-    dict(
-        id="input-that-fails-to-render-names-task-and-field",
-        wf="""
+        "outcomes": {"a": ok({"n": 1})},
+        "tasks": ["a"],
+        "status": "failed",
+        "reason": "task \"a\" next[0].when: cannot evaluate `result().n + 'x' > 1`",
+    },
+    {
+        "id": "input-that-fails-to-render-names-task-and-field",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: b}]}
   - {name: b, action: x.b, input: {count: "{{ length(5) }}"}}
 """,
-        tasks=["a"],
-        status="failed",
-        reason='task "b" input.count: cannot render',
-    ),
-    dict(
-        id="output-rendered-on-failure",
-        wf="""
+        "tasks": ["a"],
+        "status": "failed",
+        "reason": 'task "b" input.count: cannot render',
+    },
+    {
+        "id": "output-rendered-on-failure",
+        "wf": """
 tasks:
   - name: a
     action: x.a
@@ -343,25 +347,25 @@ tasks:
 output_map:
   error: "{{ workflow.err }}"
 """,
-        outcomes={"a": failed("boom")},
-        tasks=["a"],
-        status="failed",
-        output={"error": "boom"},
-    ),
-    dict(
-        id="output-that-fails-to-render-fails-workflow",
-        wf="""
+        "outcomes": {"a": failed("boom")},
+        "tasks": ["a"],
+        "status": "failed",
+        "output": {"error": "boom"},
+    },
+    {
+        "id": "output-that-fails-to-render-fails-workflow",
+        "wf": """
 tasks: [{name: a, action: x.a}]
 output_map: {n: "{{ 1 / 0 }}", ok: "yes"}
 """,
-        tasks=["a"],
-        status="failed",
-        reason="output.n: cannot render",
-        output={"n": None, "ok": "yes"},
-    ),
-    dict(
-        id="action-less-task-routes-inline",
-        wf="""
+        "tasks": ["a"],
+        "status": "failed",
+        "reason": "output.n: cannot render",
+        "output": {"n": None, "ok": "yes"},
+    },
+    {
+        "id": "action-less-task-routes-inline",
+        "wf": """
 tasks:
   - {name: a, action: x.a, next: [{do: route}]}
   - name: route
@@ -370,12 +374,12 @@ tasks:
   - {name: b, action: x.b}
 vars: {go: true}
 """,
-        tasks=["a", "b"],
-        status="completed",
-    ),
-    dict(
-        id="timed-out-transition",
-        wf="""
+        "tasks": ["a", "b"],
+        "status": "completed",
+    },
+    {
+        "id": "timed-out-transition",
+        "wf": """
 tasks:
   - name: a
     action: x.a
@@ -386,21 +390,21 @@ tasks:
   - {name: slow, action: x.slow}
   - {name: broken, action: x.broken}
 """,
-        outcomes={"a": timed_out()},
-        tasks=["a", "slow"],
-        status="completed",
-    ),
-    dict(
-        id="unhandled-timeout-reason",
-        wf="tasks: [{name: a, action: x.a, timeout: 5}]",
-        outcomes={"a": ("timeout", {"error": "Execution timed out after 5 seconds"})},
-        tasks=["a"],
-        status="failed",
-        reason='task "a" timed out and no transition handled it: Execution timed out after 5',
-    ),
-    dict(
-        id="loop-with-counter-cycle",
-        wf="""
+        "outcomes": {"a": timed_out()},
+        "tasks": ["a", "slow"],
+        "status": "completed",
+    },
+    {
+        "id": "unhandled-timeout-reason",
+        "wf": "tasks: [{name: a, action: x.a, timeout: 5}]",
+        "outcomes": {"a": ("timeout", {"error": "Execution timed out after 5 seconds"})},
+        "tasks": ["a"],
+        "status": "failed",
+        "reason": 'task "a" timed out and no transition handled it: Execution timed out after 5',
+    },
+    {
+        "id": "loop-with-counter-cycle",
+        "wf": """
 vars: {i: 0}
 tasks:
   - name: step
@@ -410,40 +414,40 @@ tasks:
       - publish: {seen: "{{ workflow.i }}"}
       - {when: "{{ workflow.i < 3 }}", publish: {i: "{{ workflow.i + 1 }}"}, do: step}
 """,
-        tasks=["step", "step", "step", "step"],
-        status="completed",
-        published={"i": 3, "seen": 3},
-    ),
-    dict(
-        id="config-and-keystore-namespaces",
-        wf="""
+        "tasks": ["step", "step", "step", "step"],
+        "status": "completed",
+        "published": {"i": 3, "seen": 3},
+    },
+    {
+        "id": "config-and-keystore-namespaces",
+        "wf": """
 tasks:
   - {name: a, action: x.a, input: {url: "{{ config.base }}", auth: "Bearer {{ keystore.token }}"}}
 """,
-        config={"base": "http://api"},
-        keystore={"token": "s3cret"},
-        tasks=["a"],
-        status="completed",
-        inputs={"a": {"url": "http://api", "auth": "Bearer s3cret"}},
-    ),
-    dict(
-        id="templated-action-ref",
-        wf="""
+        "config": {"base": "http://api"},
+        "keystore": {"token": "s3cret"},
+        "tasks": ["a"],
+        "status": "completed",
+        "inputs": {"a": {"url": "http://api", "auth": "Bearer s3cret"}},
+    },
+    {
+        "id": "templated-action-ref",
+        "wf": """
 parameters: {act: {type: string, default: core.echo}}
 tasks: [{name: a, action: "{{ parameters.act }}"}]
 """,
-        tasks=["a"],
-        status="completed",
-        actions={"a": "core.echo"},
-    ),
-    dict(
-        id="unknown-task-status-is-a-failure",
-        wf="tasks: [{name: a, action: x.a}]",
-        outcomes={"a": ("exploded", None)},
-        tasks=["a"],
-        status="failed",
-        reason="unknown task status 'exploded'",
-    ),
+        "tasks": ["a"],
+        "status": "completed",
+        "actions": {"a": "core.echo"},
+    },
+    {
+        "id": "unknown-task-status-is-a-failure",
+        "wf": "tasks: [{name: a, action: x.a}]",
+        "outcomes": {"a": ("exploded", None)},
+        "tasks": ["a"],
+        "status": "failed",
+        "reason": "unknown task status 'exploded'",
+    },
 ]
 
 
@@ -467,6 +471,6 @@ def test_semantics(case: dict[str, Any], roundtrip: bool) -> None:
     if "output" in case:
         assert trace.output == case["output"]
     for task, expected in case.get("inputs", {}).items():
-        assert [d.input for d in trace.dispatches if d.task == task][0] == expected
+        assert next(d.input for d in trace.dispatches if d.task == task) == expected
     for task, expected in case.get("actions", {}).items():
-        assert [d.action for d in trace.dispatches if d.task == task][0] == expected
+        assert next(d.action for d in trace.dispatches if d.task == task) == expected
