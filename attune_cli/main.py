@@ -1,16 +1,59 @@
-"""Entry point of the ``attune`` command."""
+"""Entry point of the ``attune`` command.
+
+Rule: a user error (bad config, unreachable database, invalid input) ends the command with one
+line on stderr naming the problem and a non-zero exit code, never a traceback. Only a bug
+shows a traceback (and then with ``-v``).
+"""
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import click
 
 from attune_core import __version__
+from attune_core.errors import AttuneError, ConfigError
+
+# Exit codes: 1 = the operation failed, 2 = usage or configuration error (click's own usage
+# errors use 2 as well).
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+class AttuneGroup(click.Group):
+    """A click group that turns Attune's errors into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            _fail(f"configuration error: {exc}", EXIT_CONFIG)
+        except AttuneError as exc:
+            _fail(f"error: {exc}", EXIT_FAILED)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.group(
+    cls=AttuneGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
 @click.version_option(__version__, prog_name="attune")
 def cli() -> None:
     """Attune: event-driven automation and orchestration."""
+
+
+def _register_commands() -> None:
+    from attune_cli.commands.db import db
+
+    cli.add_command(db)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -21,11 +21,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import anyio
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from attune_core.clock import utcnow
+from attune_core.config import DatabaseSettings
 from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
@@ -176,6 +178,9 @@ class Store:
             ConfigError: the URL is malformed or names an unsupported database.
         """
         parsed = normalise_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            # The embedded database lives under the data directory, which may not exist yet.
+            await anyio.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, schema=schema, **engine_options)
         store = cls(engine, now=now)
         try:
@@ -192,6 +197,21 @@ class Store:
         if migrate_to_head:
             await migrate.upgrade(engine)
         return store
+
+    @classmethod
+    async def from_settings(
+        cls, database: DatabaseSettings, *, now: Callable[[], datetime] = utcnow
+    ) -> Store:
+        """Open the database described by the ``database`` section of the settings."""
+        return await cls.open(
+            database.url,
+            schema=database.schema or None,
+            now=now,
+            pool_size=database.pool_size,
+            max_overflow=database.max_overflow,
+            pool_timeout=database.pool_timeout,
+            echo=database.echo,
+        )
 
     @property
     def dialect(self) -> str:

@@ -96,4 +96,3 @@ async def autogenerate(message: str) -> None:
             )
         finally:
             await engine.dispose()
-

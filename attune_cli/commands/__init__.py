@@ -1,0 +1,1 @@
+"""Commands of the ``attune`` CLI, one module per group."""
