@@ -181,7 +181,8 @@ class Store:
         parsed = normalise_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             # The embedded database lives under the data directory, which may not exist yet.
-            await anyio.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            directory = anyio.Path(os.path.expanduser(parsed.database)).parent
+            await directory.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, schema=schema, **engine_options)
         store = cls(engine, now=now)
         try:
