@@ -15,7 +15,6 @@ unit of work and never outlive it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -181,7 +180,7 @@ class Store:
         parsed = normalise_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             # The embedded database lives under the data directory, which may not exist yet.
-            directory = anyio.Path(os.path.expanduser(parsed.database)).parent
+            directory = (await anyio.Path(parsed.database).expanduser()).parent
             await directory.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, schema=schema, **engine_options)
         store = cls(engine, now=now)
