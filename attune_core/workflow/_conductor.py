@@ -969,15 +969,18 @@ class Conductor:
                     self._variables[key] = rendered
                     published[key] = rendered
                 self._out.append(PublishVariables(spec.name, run.id, published, why))
-            if FAIL in transition.do:
-                self._fail(
-                    f'task "{spec.name}" {transition.origin} did "fail"'
-                    + (f" (when `{transition.when}`)" if transition.when else "")
-                )
-            else:
+            if FAIL not in transition.do:
                 handled = True
+            # Targets are reached in order, so `do: [notify, fail]` starts notify and then
+            # fails the workflow (which waits for notify); targets after `fail` never start.
             for target in transition.do:
-                if target in (NOOP, FAIL):
+                if target == NOOP:
+                    continue
+                if target == FAIL:
+                    self._fail(
+                        f'task "{spec.name}" {transition.origin} did "fail"'
+                        + (f" (when `{transition.when}`)" if transition.when else "")
+                    )
                     continue
                 self._reach(target, spec.name, why)
         return handled, frozen

@@ -123,11 +123,13 @@ tasks:
   - name: check
     action: x.check
     next:
-      - {when: "{{ result().healthy == false }}", do: [notify, fail]}
+      - {when: "{{ result().healthy == false }}", do: [notify, fail, never]}
   - {name: notify, action: core.echo}
+  - {name: never, action: core.echo}
 """,
         "outcomes": {"check": ok({"healthy": False})},
-        "tasks": ["check"],
+        # targets are reached in order: notify starts, then the workflow fails once it is done
+        "tasks": ["check", "notify"],
         "status": "failed",
         "reason": 'task "check" next[0] did "fail"',
     },
