@@ -476,3 +476,118 @@ def test_semantics(case: dict[str, Any], roundtrip: bool) -> None:
         assert next(d.input for d in trace.dispatches if d.task == task) == expected
     for task, expected in case.get("actions", {}).items():
         assert next(d.action for d in trace.dispatches if d.task == task) == expected
+
+
+REFERENCE = """
+ref: mypack.deploy
+version: 1.0.0
+parameters: {env: {type: string, required: true}}
+vars: {attempts: 0, targets: [t1, t2, t3]}
+tasks:
+  - name: build
+    action: mypack.build
+    input: {env: "{{ parameters.env }}"}
+    retry: {count: 2, delay: 5, backoff: exponential, max_delay: 60}
+    timeout: 600
+    next:
+      - when: "{{ succeeded() }}"
+        publish:
+          - artifact: "{{ result().data.url }}"
+        do: [test, notify]
+      - when: "{{ failed() }}"
+        do: [rollback]
+  - name: test
+    action: mypack.test
+    with_items: "{{ workflow.targets }}"
+    concurrency: 5
+    input: {target: "{{ item }}"}
+    next: [{when: "{{ succeeded() }}", do: notify}]
+  - name: notify
+    action: core.echo
+    join: 2
+  - name: rollback
+    action: core.echo
+output_map:
+  url: "{{ workflow.artifact }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "tasks", "status", "output"),
+    [
+        (
+            {"build": ok({"url": "http://a"})},
+            ["build", "test", "test", "test", "notify"],
+            "completed",
+            {"url": "http://a"},
+        ),
+        (
+            {"build": [failed(), ok({"url": "http://b"})]},
+            ["build", "build", "test", "test", "test", "notify"],
+            "completed",
+            {"url": "http://b"},
+        ),
+        ({"build": failed()}, ["build", "build", "build", "rollback"], "completed", {"url": None}),
+        (
+            {"build": ok({"url": "u"}), "test": [ok(), failed(), ok()]},
+            ["build", "test", "test", "test"],
+            "failed",
+            {"url": "u"},
+        ),
+    ],
+    ids=["happy", "retry-then-success", "retries-exhausted-rollback", "item-fails-join-unmet"],
+)
+def test_reference_example_runs(
+    outcomes: dict[str, Any], tasks: list[str], status: str, output: dict[str, Any]
+) -> None:
+    trace = run(REFERENCE, outcomes, parameters={"env": "prod"}, roundtrip=True)
+    assert trace.tasks == tasks
+    assert trace.status == status
+    assert trace.output == output
+    if status == "failed":
+        # test failed (unhandled) and notify's join (build + test) can never be met
+        assert 'task "test" failed and no transition handled it' in trace.reason
+        assert 'join of task "notify" can no longer be satisfied' not in trace.reason
+
+
+LEGACY_WF = """
+tasks:
+  - name: fetch
+    action: x.fetch
+    publish: {n: "{{ result().count }}"}
+    on_success: decide
+    on_failure: cleanup
+    on_timeout: slow
+  - name: decide
+    action: x.noop
+    decision:
+      - {when: "{{ workflow.n > 10 }}", next: big}
+      - {when: "workflow.n > 0", next: small}
+      - {default: true, next: none}
+    on_complete: log
+  - {name: big, action: x.big}
+  - {name: small, action: x.small}
+  - {name: none, action: x.none}
+  - {name: cleanup, action: x.cleanup}
+  - {name: slow, action: x.slow}
+  - {name: log, action: x.log}
+"""
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "tasks", "status"),
+    [
+        ({"fetch": ok({"count": 50})}, ["fetch", "decide", "big", "log"], "completed"),
+        ({"fetch": ok({"count": 5})}, ["fetch", "decide", "small", "log"], "completed"),
+        ({"fetch": ok({"count": 0})}, ["fetch", "decide", "none", "log"], "completed"),
+        ({"fetch": failed()}, ["fetch", "cleanup"], "completed"),
+        ({"fetch": timed_out()}, ["fetch", "slow"], "completed"),
+        # decision branches apply on success only; on_complete still runs and handles it
+        ({"fetch": ok({"count": 5}), "decide": failed()}, ["fetch", "decide", "log"], "completed"),
+    ],
+    ids=["big", "small", "default", "failure", "timeout", "decide-fails"],
+)
+def test_legacy_workflow_runs(outcomes: dict[str, Any], tasks: list[str], status: str) -> None:
+    trace = run(LEGACY_WF, outcomes)
+    assert trace.tasks == tasks
+    assert trace.status == status
