@@ -758,7 +758,7 @@ class Conductor:
         spec = self._definition.task(run.task)
         assert spec is not None and run.items is not None and run.item_state is not None
         if not self._dispatching or run.item_failed:
-            self._maybe_items_done(run, spec)
+            self._maybe_items_done(run)
             return
         if self._status in (WorkflowStatus.PAUSING, WorkflowStatus.PAUSED):
             return  # released on resume
@@ -776,7 +776,7 @@ class Conductor:
             base = run.why or Explanation("with_items")
             item_why = attrs.evolve(base, message=f"{base.message} (item {index} of {count})")
             self._dispatch(spec, run, index, 0, spec.delay or 0.0, item_why)
-        self._maybe_items_done(run, spec)
+        self._maybe_items_done(run)
 
     def _item_finished(self, run: _Run, index: int, outcome: _Outcome) -> None:
         spec = self._definition.task(run.task)
@@ -797,7 +797,7 @@ class Conductor:
             run.item_failed = True
         self._release_items(run)
 
-    def _maybe_items_done(self, run: _Run, spec: TaskSpec) -> None:
+    def _maybe_items_done(self, run: _Run) -> None:
         """Finish a with_items task once no item is outstanding and none will be released."""
         assert run.items is not None and run.item_state is not None
         if run.active > 0 or run.id not in self._runs:
@@ -815,7 +815,6 @@ class Conductor:
             self._record_task(run.task, _Outcome(TaskStatus.CANCELLED, run.item_results, False))
             return
         status = TaskStatus.FAILED if run.item_failed else TaskStatus.SUCCEEDED
-        del spec
         self._complete_inline(run, _Outcome(status, run.item_results, run.item_timed_out))
 
     # -- finishing tasks ---------------------------------------------------------------------
