@@ -1,0 +1,1 @@
+"""The engine: executor, worker, sensors and the services that move executions forward."""

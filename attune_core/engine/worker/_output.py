@@ -1,0 +1,202 @@
+"""Captured output and the ``execution.result`` document: pure functions over bytes and text.
+
+Rules of this file:
+
+1. A capture keeps at most its cap in memory and only counts the rest, so an action printing
+   100 MB costs the cap, not 100 MB. Truncated text ends with a visible marker.
+2. Bytes are decoded as UTF-8 with ``errors="replace"``: binary output never raises.
+3. The result shapes are exactly api-contract.md's; the only additions are the optional keys
+   documented in docs/actions.md (``parse_error``, ``stdout_truncated``, ``stderr_log``).
+4. Parsing declared output never turns a successful run into a failure: a parse error leaves
+   ``succeeded`` true, omits ``data`` and says why in ``parse_error``.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from typing import Any
+
+import yaml
+
+from attune_core.model import OutputFormat
+
+__all__ = [
+    "OutputCapture",
+    "failure_error",
+    "failure_result",
+    "parse_output",
+    "success_result",
+]
+
+# A failure's ``error`` is one line meant for lists and notifications; a 10 MiB single-line
+# stderr must not become a 10 MiB error message.
+_MAX_ERROR_CHARS = 2000
+
+
+class OutputCapture:
+    """The first ``cap`` bytes of a stream, plus a count of everything that went by."""
+
+    def __init__(self, name: str, cap: int) -> None:
+        self.name = name
+        self.cap = max(0, cap)
+        self.total = 0
+        self._chunks: list[bytes] = []
+        self._kept = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Account for ``chunk``; keep the part that still fits under the cap."""
+        self.total += len(chunk)
+        room = self.cap - self._kept
+        if room <= 0:
+            return
+        kept = chunk if len(chunk) <= room else chunk[:room]
+        self._chunks.append(kept)
+        self._kept += len(kept)
+
+    @property
+    def truncated(self) -> bool:
+        """True when more bytes arrived than the cap allows."""
+        return self.total > self.cap
+
+    @property
+    def kept_bytes(self) -> bytes:
+        """The bytes kept, without any marker."""
+        return b"".join(self._chunks)
+
+    def text(self) -> str:
+        """The kept bytes decoded, with the truncation marker when bytes were dropped."""
+        text = self.kept_bytes.decode("utf-8", errors="replace")
+        if self.truncated:
+            dropped = self.total - self.cap
+            text += (
+                f"\n[attune: {self.name} truncated at {self.cap} bytes,"
+                f" {dropped} more bytes not kept]\n"
+            )
+        return text
+
+
+def _parse_json(text: str) -> Any:
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError as whole_error:
+        # Actions often log a few lines before printing their JSON result; the last
+        # non-blank line is accepted as the document when the whole output is not one.
+        lines = [line for line in stripped.splitlines() if line.strip()]
+        if len(lines) > 1:
+            try:
+                return json.loads(lines[-1])
+            except json.JSONDecodeError:
+                pass
+        raise ValueError(f"stdout is not valid JSON: {whole_error}") from None
+
+
+def _parse_jsonl(text: str) -> list[Any]:
+    items: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"stdout line {number} is not valid JSON: {exc}") from None
+    return items
+
+
+def parse_output(
+    stdout: str, output_format: OutputFormat, *, truncated: bool = False
+) -> tuple[bool, Any, str | None]:
+    """Parse stdout per the declared ``output_format``.
+
+    Args:
+        stdout: The captured stdout, without truncation marker.
+        output_format: The action's ``output_format``.
+        truncated: True when stdout went over its cap (it is then not parsed).
+
+    Returns:
+        ``(has_data, data, parse_error)``. ``text`` output and empty output have no data and no
+        error; a parse failure has no data and an error message.
+    """
+    if output_format is OutputFormat.TEXT or not stdout.strip():
+        return False, None, None
+    if truncated:
+        return False, None, f"stdout exceeded its size limit; {output_format} output not parsed"
+    try:
+        if output_format is OutputFormat.JSON:
+            return True, _parse_json(stdout), None
+        if output_format is OutputFormat.JSONL:
+            return True, _parse_jsonl(stdout), None
+        return True, yaml.safe_load(stdout), None
+    except ValueError as exc:
+        return False, None, str(exc)
+    except yaml.YAMLError as exc:
+        return False, None, f"stdout is not valid YAML: {exc}"
+
+
+def success_result(
+    *,
+    duration_ms: int,
+    stdout: str,
+    stdout_truncated: bool,
+    has_data: bool,
+    data: Any,
+    parse_error: str | None,
+    stderr_log: str | None,
+) -> dict[str, Any]:
+    """The result of a run that exited 0."""
+    result: dict[str, Any] = {
+        "exit_code": 0,
+        "duration_ms": duration_ms,
+        "succeeded": True,
+        "stdout": stdout,
+    }
+    if stdout_truncated:
+        result["stdout_truncated"] = True
+    if stderr_log is not None:
+        result["stderr_log"] = stderr_log
+    if has_data:
+        result["data"] = data
+    if parse_error is not None:
+        result["parse_error"] = parse_error
+    return result
+
+
+def failure_error(exit_code: int, stderr: str) -> str:
+    """The ``error`` of a non-zero exit: the last non-blank stderr line, else the exit code."""
+    for line in reversed(stderr.splitlines()):
+        line = line.strip()
+        if line:
+            return line[:_MAX_ERROR_CHARS]
+    if exit_code < 0:
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        return f"Command was killed by {name} (exit code {exit_code})"
+    return f"Command exited with code {exit_code}"
+
+
+def failure_result(
+    *,
+    exit_code: int | None,
+    duration_ms: int,
+    error: str,
+    stdout: str = "",
+    stdout_truncated: bool = False,
+    stderr_log: str | None = None,
+) -> dict[str, Any]:
+    """The result of a run that failed, timed out, was cancelled or could not start."""
+    result: dict[str, Any] = {
+        "succeeded": False,
+        "exit_code": exit_code,
+        "duration_ms": duration_ms,
+        "error": error,
+    }
+    if stdout:
+        result["stdout"] = stdout
+    if stdout_truncated:
+        result["stdout_truncated"] = True
+    if stderr_log is not None:
+        result["stderr_log"] = stderr_log
+    return result
