@@ -380,11 +380,19 @@ class WorkflowExecutionRepository(Repository[WorkflowExecution]):
     name = "workflow execution"
     order = NEWEST_FIRST
 
-    async def find_by_execution(self, execution_id: int) -> WorkflowExecution | None:
-        """The workflow state of the (parent) execution ``execution_id``."""
-        return await self._one_or_none(
-            sa.select(self.table).where(self.table.c.execution == execution_id)
-        )
+    async def find_by_execution(
+        self, execution_id: int, *, lock: bool = False
+    ) -> WorkflowExecution | None:
+        """The workflow state of the (parent) execution ``execution_id``.
+
+        With ``lock``, the row is locked until the transaction ends (PostgreSQL ``FOR
+        UPDATE``; SQLite write transactions are exclusive anyway), so two children finishing
+        at once advance the workflow one after the other.
+        """
+        statement = sa.select(self.table).where(self.table.c.execution == execution_id)
+        if lock:
+            statement = statement.with_for_update()
+        return await self._one_or_none(statement)
 
 
 class InquiryRepository(Repository[Inquiry]):

@@ -1,0 +1,295 @@
+"""The composition root: ``Attune`` wires store, bus, clock, executor and worker together.
+
+Rules of this file:
+
+1. This is the only place that chooses adapters (SQLite or PostgreSQL store, in-memory bus,
+   system or fake clock) and starts background services. Importing it starts nothing.
+2. ``Attune.embedded()`` runs the whole engine in the caller's process inside one task group:
+   leaving the ``async with`` block cancels every service and closes the database.
+3. The facade's methods are what a Python program (or a pack author's test) needs; the REST API
+   offers the same operations over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from attune_core.bus import InMemoryBus, RoutingKey
+from attune_core.clock import SystemClock
+from attune_core.config import Settings, load_settings
+from attune_core.engine._executor import Executor
+from attune_core.engine._messages import publish_all
+from attune_core.engine._worker_service import WorkerService
+from attune_core.errors import NotFound
+from attune_core.model import Execution, ExecutionStatus
+from attune_core.ports import Bus, Clock
+from attune_core.resources import packs_dir
+from attune_core.storage import Store, migrate
+
+__all__ = ["Attune"]
+
+DEFAULT_WAIT = 300.0  # seconds; the default action timeout, so a wait outlives its action
+
+
+class Attune:
+    """The engine, as a Python program sees it.
+
+    Build it with :meth:`embedded` (everything in this process). ``store``, ``bus`` and
+    ``clock`` are public so tests and tools can look underneath.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        executor: Executor,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+        self.executor = executor
+        self._waiters: dict[int, anyio.Event] = {}
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    @asynccontextmanager
+    async def embedded(
+        cls,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        packs: Sequence[str | os.PathLike[str]] = (),
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        core_pack: bool = True,
+    ) -> AsyncIterator[Attune]:
+        """Run Attune in this process: executor, worker and (in-memory) bus, no server.
+
+        Args:
+            data_dir: Where the SQLite database, installed packs and runtime environments go.
+                Default: a temporary directory removed on exit (unless ``settings`` is given).
+            packs: Pack directories to register after the core pack.
+            settings: Full settings; overrides ``data_dir``.
+            clock: The clock (a ``FakeClock`` in tests); default the system clock.
+            core_pack: Register the core pack shipped with Attune.
+        """
+        with tempfile.TemporaryDirectory(prefix="attune-") as scratch:
+            if settings is None:
+                base = Path(data_dir) if data_dir is not None else Path(scratch)
+                settings = load_settings(
+                    environ={"ATTUNE__DATA_DIR": str(base), "HOME": os.environ.get("HOME", "/")},
+                    base_dir=base,
+                )
+            clock = clock or SystemClock()
+            store = await Store.from_settings(settings.database, now=clock.now)
+            try:
+                await migrate.upgrade(store.engine)
+                bus = InMemoryBus()
+                executor = Executor(store, bus, clock)
+                worker = WorkerService(store, bus, clock, settings)
+                attune = cls(
+                    settings=settings, store=store, bus=bus, clock=clock, executor=executor
+                )
+                async with anyio.create_task_group() as tg:
+                    await tg.start(attune._watch)
+                    await tg.start(executor.run)
+                    await tg.start(worker.run)
+                    if core_pack:
+                        await attune.register_pack(packs_dir() / "core")
+                    for path in packs:
+                        await attune.register_pack(path)
+                    try:
+                        yield attune
+                    finally:
+                        tg.cancel_scope.cancel()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await store.close()
+
+    async def _watch(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Wake :meth:`wait` callers when their execution finishes."""
+        queue = f"attune.facade.{uuid.uuid4().hex}"
+        await self.bus.declare_queue(queue, [RoutingKey.EXECUTION_COMPLETED])
+        async with self.bus.consume(queue, prefetch=1000) as deliveries:
+            task_status.started()
+            async for delivery in deliveries:
+                event = self._waiters.pop(int(delivery.envelope.payload["execution_id"]), None)
+                if event is not None:
+                    event.set()
+                await delivery.ack()
+
+    # -- packs ------------------------------------------------------------------------------
+
+    async def register_pack(self, path: str | os.PathLike[str], *, force: bool = False) -> Any:
+        """Register (or re-register) the pack in directory ``path``.
+
+        The pack's files are copied to ``{packs_base_dir}/{ref}`` first (the packs shipped with
+        Attune are used where they are), so workers find them where every pack lives.
+
+        Returns:
+            The registration result (counts of components, warnings).
+
+        Raises:
+            PackError: The pack is invalid; nothing was changed.
+        """
+        from attune_core.packs import load_pack, register_pack
+
+        def load_and_install() -> Any:
+            source = Path(path).resolve()
+            spec = load_pack(source)
+            target = self.settings.packs_base_dir / spec.ref
+            if source.parent != packs_dir().resolve() and source != target.resolve():
+                _copy_tree(source, target)
+            return spec
+
+        spec = await anyio.to_thread.run_sync(load_and_install)
+        result = await register_pack(self.store, spec, force=force)
+        await self.bus.publish(RoutingKey.PACK_REGISTERED, {"pack_ref": spec.ref})
+        return result
+
+    # -- executions -------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        ref: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        env_vars: Mapping[str, str] | None = None,
+    ) -> Execution:
+        """Request an execution of action ``ref``; returns it in status ``requested``.
+
+        Raises:
+            NotFound: There is no action ``ref``.
+        """
+        async with self.store.transaction() as uow:
+            if await uow.actions.find_by_ref(ref) is None:
+                raise NotFound(f"action {ref!r} not found")
+            execution = await uow.executions.create(
+                Execution(
+                    action_ref=ref,
+                    action=(await uow.actions.id_of(ref)),
+                    config=dict(parameters or {}),
+                    env_vars=dict(env_vars) if env_vars else None,
+                )
+            )
+        await publish_all(
+            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+        )
+        return execution
+
+    async def wait(self, execution_id: int, timeout: float = DEFAULT_WAIT) -> Execution:
+        """Wait until the execution is in a terminal status and return it.
+
+        Raises:
+            TimeoutError: It did not finish within ``timeout`` seconds (real time).
+            NotFound: There is no such execution.
+        """
+        event = self._waiters.setdefault(execution_id, anyio.Event())
+        execution = await self.get_execution(execution_id)
+        if execution.status.is_terminal:
+            return execution
+        with anyio.fail_after(timeout):
+            while True:
+                await event.wait()
+                execution = await self.get_execution(execution_id)
+                if execution.status.is_terminal:
+                    return execution
+                event = self._waiters.setdefault(execution_id, anyio.Event())
+
+    async def run(
+        self,
+        ref: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT,
+    ) -> Execution:
+        """Execute action ``ref`` and wait for it to finish."""
+        execution = await self.execute(ref, parameters)
+        assert execution.id is not None
+        return await self.wait(execution.id, timeout)
+
+    async def get_execution(self, execution_id: int) -> Execution:
+        """The execution with this id; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            return await uow.executions.get(execution_id)
+
+    async def executions(
+        self,
+        *,
+        parent: int | None = None,
+        status: ExecutionStatus | Sequence[ExecutionStatus] | None = None,
+        action_ref: str | None = None,
+        limit: int | None = None,
+    ) -> list[Execution]:
+        """Executions matching every filter given, newest first (children: oldest first)."""
+        async with self.store.read() as uow:
+            if parent is not None and status is None and action_ref is None:
+                return (await uow.executions.list_children(parent))[:limit]
+            filters: dict[str, Any] = {}
+            if parent is not None:
+                filters["parent"] = parent
+            if status is not None:
+                filters["status"] = status if isinstance(status, ExecutionStatus) else list(status)
+            if action_ref is not None:
+                filters["action_ref"] = action_ref
+            return await uow.executions.list(limit=limit, **filters)
+
+    async def cancel(self, execution_id: int) -> Execution:
+        """Cancel an execution (at once if not yet running; ``canceling`` while running)."""
+        return await self.executor.cancel(execution_id)
+
+    async def pause(self, execution_id: int) -> None:
+        """Pause a workflow execution."""
+        await self.executor.pause(execution_id)
+
+    async def resume(self, execution_id: int) -> None:
+        """Resume a paused workflow execution."""
+        await self.executor.resume(execution_id)
+
+    async def rerun(self, execution_id: int) -> Execution:
+        """Run an execution's action again with the same parameters."""
+        original = await self.get_execution(execution_id)
+        async with self.store.transaction() as uow:
+            execution = await uow.executions.create(
+                Execution(
+                    action_ref=original.action_ref,
+                    action=original.action,
+                    config=original.config,
+                    env_vars=original.env_vars,
+                    original_execution=original.original_execution or original.id,
+                )
+            )
+        await publish_all(
+            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+        )
+        return execution
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Replace ``target`` with a copy of ``source`` (atomically enough: copy, then swap)."""
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    shutil.copytree(source, staging, symlinks=True)
+    if target.exists():
+        old = target.with_name(f".{target.name}.old.{uuid.uuid4().hex}")
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(target)

@@ -1,0 +1,660 @@
+"""The executor: moves executions from ``requested`` to a worker, and orchestrates workflows.
+
+Rules of this file:
+
+1. Every change is a conditional transition on the execution row; a message that finds the
+   row in another status does nothing (duplicates and late messages are harmless).
+2. Messages decided inside a transaction are published after it commits (``Publish`` lists),
+   and a handler's message is acknowledged only after that.
+3. Workflows are orchestrated here, never on a worker: the conductor (pure) decides, this file
+   carries out its commands on the database, in the same transaction as the conductor's new
+   state. The ``workflow_execution`` row is locked while a workflow advances, so two children
+   finishing at once advance it one after the other.
+4. Nothing here raises on bad user input: an unknown action, invalid parameters or a broken
+   workflow definition end the execution ``failed`` with the reason in ``result.error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from attune_core.bus import RoutingKey, worker_dispatch_key
+from attune_core.engine._messages import (
+    ANY_RUNTIME,
+    EXECUTOR_COMPLETIONS,
+    EXECUTOR_REQUESTS,
+    Publish,
+    consume_forever,
+    publish_all,
+)
+from attune_core.model import (
+    Action,
+    Execution,
+    ExecutionStatus,
+    PolicyMethod,
+    QueueStats,
+    WorkerStatus,
+    WorkflowExecution,
+)
+from attune_core.ports import Bus, Clock
+from attune_core.schema import ParameterValidationError, validate_parameters
+from attune_core.storage import Store, UnitOfWork
+from attune_core.workflow import (
+    CancelRequested,
+    CancelTasks,
+    Command,
+    CompleteWorkflow,
+    Conductor,
+    DispatchTask,
+    Event,
+    FailWorkflow,
+    PauseRequested,
+    PublishVariables,
+    ResumeRequested,
+    SetWorkflowStatus,
+    TaskFinished,
+    WorkflowDefinition,
+    WorkflowDefinitionError,
+    WorkflowStatus,
+    parse_workflow,
+)
+
+__all__ = ["ACTIVE_STATUSES", "Executor", "finish_execution"]
+
+log = logging.getLogger(__name__)
+
+# Statuses that hold a concurrency slot of their action.
+ACTIVE_STATUSES = (
+    ExecutionStatus.SCHEDULING,
+    ExecutionStatus.SCHEDULED,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.CANCELING,
+)
+NOT_STARTED = (ExecutionStatus.REQUESTED, ExecutionStatus.SCHEDULING, ExecutionStatus.SCHEDULED)
+UNFINISHED = (*NOT_STARTED, ExecutionStatus.RUNNING, ExecutionStatus.CANCELING)
+
+_WORKFLOW_TO_EXECUTION = {
+    WorkflowStatus.COMPLETED: ExecutionStatus.COMPLETED,
+    WorkflowStatus.FAILED: ExecutionStatus.FAILED,
+    WorkflowStatus.CANCELLED: ExecutionStatus.CANCELLED,
+}
+
+
+async def finish_execution(
+    uow: UnitOfWork,
+    execution: Execution,
+    status: ExecutionStatus,
+    result: Any,
+    *,
+    expected: Sequence[ExecutionStatus] = UNFINISHED,
+    **changes: Any,
+) -> tuple[Execution | None, list[Publish]]:
+    """Move an execution to a terminal status; returns it and the messages to publish."""
+    assert execution.id is not None
+    done = await uow.executions.transition(
+        execution.id, expected=expected, new=status, result=result, **changes
+    )
+    if done is None:
+        return None, []
+    return done, [
+        (RoutingKey.EXECUTION_COMPLETED, {"execution_id": done.id, "status": done.status.value})
+    ]
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"succeeded": False, "error": message}
+
+
+class Executor:
+    """Schedules executions and advances workflows. Run it with ``await executor.run()``.
+
+    Args:
+        store: The database.
+        bus: The message bus.
+        clock: Time (delays and retries wait on it).
+        prefetch: Messages handled at once per queue.
+    """
+
+    def __init__(self, store: Store, bus: Bus, clock: Clock, *, prefetch: int = 32) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._prefetch = prefetch
+        self._definitions: dict[tuple[int, datetime | None], WorkflowDefinition] = {}
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    # -- service ----------------------------------------------------------------------------
+
+    async def declare(self) -> None:
+        """Declare the executor's queues (idempotent)."""
+        await self._bus.declare_queue(EXECUTOR_REQUESTS, [RoutingKey.EXECUTION_REQUESTED])
+        await self._bus.declare_queue(EXECUTOR_COMPLETIONS, [RoutingKey.EXECUTION_COMPLETED])
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Consume requests and completions until cancelled."""
+        await self.declare()
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            tg.start_soon(self._consume_requests)
+            tg.start_soon(self._consume_completions)
+            await self.recover()
+            task_status.started()
+
+    async def _consume_requests(self) -> None:
+        await consume_forever(
+            self._bus,
+            EXECUTOR_REQUESTS,
+            self._on_requested,
+            prefetch=self._prefetch,
+            name="executor",
+        )
+
+    async def _consume_completions(self) -> None:
+        await consume_forever(
+            self._bus,
+            EXECUTOR_COMPLETIONS,
+            self._on_completed,
+            prefetch=self._prefetch,
+            name="executor",
+        )
+
+    async def recover(self) -> None:
+        """Look again at work a previous run left half done (requested, claimed, scheduled)."""
+        async with self._store.read() as uow:
+            pending = await uow.executions.list_in_status(
+                [ExecutionStatus.REQUESTED, ExecutionStatus.SCHEDULING, ExecutionStatus.SCHEDULED]
+            )
+        messages: list[Publish] = []
+        for execution in pending:
+            if execution.status is ExecutionStatus.SCHEDULED and execution.worker is not None:
+                messages.append(
+                    (worker_dispatch_key(execution.worker), {"execution_id": execution.id})
+                )
+            else:
+                messages.append((RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id}))
+        await publish_all(self._bus, messages)
+
+    # -- requested -> scheduled ------------------------------------------------------------
+
+    async def _on_requested(self, payload: Mapping[str, Any]) -> None:
+        execution_id = int(payload["execution_id"])
+        async with self._store.transaction() as uow:
+            messages = await self._schedule(uow, execution_id)
+        await publish_all(self._bus, messages)
+
+    async def _schedule(self, uow: UnitOfWork, execution_id: int) -> list[Publish]:
+        execution = await uow.executions.find(execution_id)
+        if execution is None or execution.status is not ExecutionStatus.REQUESTED:
+            return []
+        due = (execution.workflow_task or {}).get("next_retry_at")
+        if due is not None:
+            wait = (datetime.fromisoformat(due) - self._clock.now()).total_seconds()
+            if wait > 0:
+                self._later(wait, execution_id)
+                return []
+        action = await uow.actions.find_by_ref(execution.action_ref)
+        if action is None:
+            _, messages = await finish_execution(
+                uow,
+                execution,
+                ExecutionStatus.FAILED,
+                _error(f"action {execution.action_ref!r} not found"),
+            )
+            return messages
+        if action.workflow_def is not None:
+            return await self._start_workflow(uow, execution, action)
+        try:
+            parameters = validate_parameters(action.param_schema, execution.config or {})
+        except ParameterValidationError as exc:
+            _, messages = await finish_execution(
+                uow, execution, ExecutionStatus.FAILED, _error(str(exc))
+            )
+            return messages
+        verdict = await self._apply_policies(uow, execution, action, parameters)
+        if verdict is not None:
+            return verdict
+        runtime_ref = None
+        if action.runtime is not None:
+            runtime = await uow.runtimes.find(action.runtime)
+            runtime_ref = runtime.ref if runtime else None
+        worker = await self._pick_worker(uow, runtime_ref)
+        if worker is None:
+            _, messages = await finish_execution(
+                uow,
+                execution,
+                ExecutionStatus.FAILED,
+                _error(f"no active worker can run runtime {runtime_ref or 'native'!r}"),
+            )
+            return messages
+        scheduled = await uow.executions.transition(
+            execution_id,
+            expected=ExecutionStatus.REQUESTED,
+            new=ExecutionStatus.SCHEDULED,
+            worker=worker,
+            config=parameters,
+        )
+        if scheduled is None:
+            return []
+        return [(worker_dispatch_key(worker), {"execution_id": execution_id})]
+
+    def _later(self, seconds: float, execution_id: int) -> None:
+        """Publish ``execution.requested`` again once ``seconds`` of clock time have passed."""
+
+        async def wake() -> None:
+            await self._clock.sleep(seconds)
+            await self._bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+
+        if self._task_group is None:
+            raise RuntimeError("the executor is not running")
+        self._task_group.start_soon(wake)
+
+    async def _pick_worker(self, uow: UnitOfWork, runtime_ref: str | None) -> int | None:
+        """An active, uncordoned worker advertising the runtime (native: any worker)."""
+        workers = await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
+        candidates = [
+            w
+            for w in workers
+            if not w.cordoned
+            and w.id is not None
+            and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
+        ]
+        if not candidates:
+            return None
+        # Least recently picked first would need state; the least loaded is what matters.
+        loads = {
+            w.id: await uow.executions.count(worker=w.id, status=list(ACTIVE_STATUSES))
+            for w in candidates
+        }
+        return min(loads, key=lambda wid: loads[wid])
+
+    # -- policies -----------------------------------------------------------------------------
+
+    async def _apply_policies(
+        self, uow: UnitOfWork, execution: Execution, action: Action, parameters: dict[str, Any]
+    ) -> list[Publish] | None:
+        """Enforce concurrency policies; ``None`` lets the execution through."""
+        policies = await uow.policies.list_for_action(action.ref)
+        if not policies:
+            return None
+        active = await uow.executions.list(action_ref=action.ref, status=list(ACTIVE_STATUSES))
+        waiting = await uow.executions.list(action_ref=action.ref, status=ExecutionStatus.REQUESTED)
+        for policy in policies:
+            group = {name: parameters.get(name) for name in policy.parameters}
+            running = [e for e in active if _in_group(e, group)]
+            # FIFO: an older execution of the same group waiting for a slot goes first.
+            older = [
+                e
+                for e in waiting
+                if _in_group(e, group)
+                and e.id != execution.id
+                and (e.created, e.id or 0) < (execution.created, execution.id or 0)
+            ]
+            if len(running) < policy.threshold and not older:
+                continue
+            if policy.method is PolicyMethod.CANCEL:
+                _, messages = await finish_execution(
+                    uow,
+                    execution,
+                    ExecutionStatus.CANCELLED,
+                    _error(
+                        f"cancelled by policy {policy.ref}: {len(running)} of at most "
+                        f"{policy.threshold} executions already running"
+                    ),
+                )
+                return messages
+            await self._record_queue(uow, action, len(running), policy.threshold, waiting)
+            return []
+        return None
+
+    async def _record_queue(
+        self, uow: UnitOfWork, action: Action, active: int, limit: int, waiting: list[Execution]
+    ) -> None:
+        assert action.id is not None
+        current = await uow.queue_stats.find(action.id)
+        oldest = min((e.created for e in waiting if e.created), default=None)
+        await uow.queue_stats.upsert(
+            QueueStats(
+                action_id=action.id,
+                queue_length=len(waiting),
+                active_count=active,
+                max_concurrent=limit,
+                oldest_enqueued_at=oldest,
+                total_enqueued=(current.total_enqueued if current else 0) + 1,
+                total_completed=current.total_completed if current else 0,
+            )
+        )
+
+    async def _release_slot(self, uow: UnitOfWork, finished: Execution) -> list[Publish]:
+        """A finished execution frees a slot: wake the oldest waiting one of its action."""
+        policies = await uow.policies.list_for_action(finished.action_ref)
+        if not policies:
+            return []
+        waiting = await uow.executions.list_in_status([ExecutionStatus.REQUESTED])
+        same_action = [e for e in waiting if e.action_ref == finished.action_ref]
+        if finished.action is not None:
+            current = await uow.queue_stats.find(finished.action)
+            if current is not None:
+                await uow.queue_stats.update(
+                    finished.action,
+                    queue_length=len(same_action),
+                    total_completed=current.total_completed + 1,
+                )
+        return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": e.id}) for e in same_action[:1]]
+
+    # -- completions --------------------------------------------------------------------------
+
+    async def _on_completed(self, payload: Mapping[str, Any]) -> None:
+        execution_id = int(payload["execution_id"])
+        async with self._store.transaction() as uow:
+            execution = await uow.executions.find(execution_id)
+            if execution is None or not execution.status.is_terminal:
+                return
+            messages = await self._release_slot(uow, execution)
+            if execution.parent is not None and execution.workflow_task:
+                messages += await self._advance_on_child(uow, execution)
+        await publish_all(self._bus, messages)
+
+    # -- workflows ----------------------------------------------------------------------------
+
+    async def _definition(self, uow: UnitOfWork, workflow_def: int) -> WorkflowDefinition:
+        row = await uow.workflow_definitions.get(workflow_def)
+        key = (workflow_def, row.updated)
+        cached = self._definitions.get(key)
+        if cached is None:
+            cached = parse_workflow(row.definition)
+            self._definitions[key] = cached
+        return cached
+
+    async def _conductor_context(self, uow: UnitOfWork, action: Action) -> dict[str, Any]:
+        pack = await uow.packs.find_by_ref(action.pack_ref)
+        return {"config": pack.config if pack else {}}
+
+    async def _start_workflow(
+        self, uow: UnitOfWork, execution: Execution, action: Action
+    ) -> list[Publish]:
+        assert execution.id is not None and action.workflow_def is not None
+        try:
+            definition = await self._definition(uow, action.workflow_def)
+        except WorkflowDefinitionError as exc:
+            _, messages = await finish_execution(
+                uow, execution, ExecutionStatus.FAILED, _error(f"invalid workflow: {exc}")
+            )
+            return messages
+        try:
+            parameters = validate_parameters(action.param_schema, execution.config or {})
+        except ParameterValidationError as exc:
+            _, messages = await finish_execution(
+                uow, execution, ExecutionStatus.FAILED, _error(str(exc))
+            )
+            return messages
+        running = await uow.executions.transition(
+            execution.id,
+            expected=ExecutionStatus.REQUESTED,
+            new=ExecutionStatus.RUNNING,
+            config=parameters,
+        )
+        if running is None:
+            return []
+        context = await self._conductor_context(uow, action)
+        conductor = Conductor(definition, config=context["config"])
+        now = self._clock.now()
+        commands = conductor.start(
+            parameters,
+            {
+                "workflow_start": now.isoformat(),
+                "execution_id": execution.id,
+                "workflow_ref": action.ref,
+                "rule_ref": execution.rule_ref,
+                "trigger_ref": execution.trigger_ref,
+            },
+        )
+        record = await uow.workflow_executions.create(
+            WorkflowExecution(
+                execution=execution.id,
+                workflow_def=action.workflow_def,
+                status=ExecutionStatus.RUNNING,
+                task_graph={"tasks": [t.name for t in definition.tasks]},
+            )
+        )
+        return await self._carry_out(uow, running, record, conductor, commands, finished=None)
+
+    async def _advance_on_child(self, uow: UnitOfWork, child: Execution) -> list[Publish]:
+        task = child.workflow_task or {}
+        event = TaskFinished(
+            task=str(task.get("task_name")),
+            status=child.status.value,
+            result=child.result,
+            item_index=task.get("task_index"),
+            timed_out=bool(task.get("timed_out")),
+            run=task.get("run"),
+            attempt=task.get("retry_count"),
+        )
+        assert child.parent is not None
+        return await self.signal_workflow(uow, child.parent, event, finished=child)
+
+    async def signal_workflow(
+        self,
+        uow: UnitOfWork,
+        parent_id: int,
+        event: Event,
+        *,
+        finished: Execution | None = None,
+    ) -> list[Publish]:
+        """Feed one event to the conductor of workflow execution ``parent_id``."""
+        record = await uow.workflow_executions.find_by_execution(parent_id, lock=True)
+        parent = await uow.executions.find(parent_id)
+        if record is None or parent is None or parent.status.is_terminal:
+            return []
+        if record.workflow_def is None:
+            return []
+        action = await uow.actions.find_by_ref(parent.action_ref)
+        definition = await self._definition(uow, record.workflow_def)
+        context = await self._conductor_context(uow, action) if action else {"config": {}}
+        conductor = Conductor.from_state(
+            definition, record.state["conductor"], config=context["config"]
+        )
+        commands = conductor.handle(event)
+        return await self._carry_out(uow, parent, record, conductor, commands, finished=finished)
+
+    async def _carry_out(
+        self,
+        uow: UnitOfWork,
+        parent: Execution,
+        record: WorkflowExecution,
+        conductor: Conductor,
+        commands: list[Command],
+        *,
+        finished: Execution | None,
+    ) -> list[Publish]:
+        """Apply the conductor's commands; save its state; return the messages to publish."""
+        assert parent.id is not None and record.id is not None
+        messages: list[Publish] = []
+        decisions = list(record.state.get("decisions", ()))
+        changes: dict[str, Any] = {}
+        for command in commands:
+            decisions.append(_decision(command))
+            if isinstance(command, DispatchTask):
+                messages += await self._dispatch(uow, parent, record, command, finished)
+            elif isinstance(command, PublishVariables):
+                changes["variables"] = dict(conductor.variables)
+            elif isinstance(command, CancelTasks):
+                messages += await self._cancel_runs(uow, parent, command)
+            elif isinstance(command, SetWorkflowStatus):
+                changes.update(_status_changes(command.status))
+                if command.status is WorkflowStatus.CANCELING:
+                    await uow.executions.transition(
+                        parent.id, expected=ExecutionStatus.RUNNING, new=ExecutionStatus.CANCELING
+                    )
+            elif isinstance(command, CompleteWorkflow):
+                status = _WORKFLOW_TO_EXECUTION.get(command.status, ExecutionStatus.COMPLETED)
+                changes.update(status=status, paused=False)
+                _, done = await finish_execution(uow, parent, status, command.output)
+                messages += done
+            elif isinstance(command, FailWorkflow):
+                changes.update(status=ExecutionStatus.FAILED, error_message=command.reason)
+                result = {
+                    "succeeded": False,
+                    "error": command.reason,
+                    "errors": list(command.reasons),
+                    "output": command.output,
+                }
+                _, done = await finish_execution(uow, parent, ExecutionStatus.FAILED, result)
+                messages += done
+        outstanding = conductor.outstanding
+        await uow.workflow_executions.update(
+            record.id,
+            state={"conductor": conductor.state, "decisions": decisions},
+            current_tasks=sorted({ref.task for ref in outstanding}),
+            **changes,
+        )
+        return messages
+
+    async def _dispatch(
+        self,
+        uow: UnitOfWork,
+        parent: Execution,
+        record: WorkflowExecution,
+        command: DispatchTask,
+        finished: Execution | None,
+    ) -> list[Publish]:
+        workflow_task: dict[str, Any] = {
+            "workflow_execution": record.id,
+            "task_name": command.task,
+            "task_index": command.item_index,
+            "retry_count": command.attempt,
+            "max_retries": command.max_retries,
+            "timeout_seconds": command.timeout,
+            "timed_out": False,
+            "next_retry_at": None,
+            "run": command.run,
+            "why": command.why.to_dict(),
+        }
+        if command.delay > 0:
+            due = self._clock.now() + timedelta(seconds=command.delay)
+            workflow_task["next_retry_at"] = due.isoformat()
+        original = None
+        if command.attempt > 0 and finished is not None:
+            original = finished.original_execution or finished.id
+        child = await uow.executions.create(
+            Execution(
+                action_ref=command.action,
+                config=command.input,
+                parent=parent.id,
+                rule_ref=parent.rule_ref,
+                trigger_ref=parent.trigger_ref,
+                workflow_task=workflow_task,
+                original_execution=original,
+            )
+        )
+        return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": child.id})]
+
+    async def _cancel_runs(
+        self, uow: UnitOfWork, parent: Execution, command: CancelTasks
+    ) -> list[Publish]:
+        assert parent.id is not None
+        wanted = {(r.task, r.run, r.item_index) for r in command.runs}
+        messages: list[Publish] = []
+        for child in await uow.executions.list_children(parent.id):
+            task = child.workflow_task or {}
+            key = (task.get("task_name"), task.get("run"), task.get("task_index"))
+            if key in wanted and not child.status.is_terminal:
+                messages += await cancel_in(uow, child)
+        return messages
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def cancel(self, execution_id: int) -> Execution:
+        """Cancel an execution (a workflow cancels its running children first)."""
+        async with self._store.transaction() as uow:
+            execution = await uow.executions.get(execution_id)
+            record = await uow.workflow_executions.find_by_execution(execution_id)
+            if record is not None and not execution.status.is_terminal:
+                messages = await self.signal_workflow(uow, execution_id, CancelRequested())
+            else:
+                messages = await cancel_in(uow, execution)
+            current = await uow.executions.get(execution_id)
+        await publish_all(self._bus, messages)
+        return current
+
+    async def pause(self, execution_id: int) -> None:
+        """Pause a workflow: running tasks finish, nothing new starts until resumed."""
+        await self._signal(execution_id, PauseRequested())
+
+    async def resume(self, execution_id: int) -> None:
+        """Resume a paused workflow."""
+        await self._signal(execution_id, ResumeRequested())
+
+    async def _signal(self, execution_id: int, event: Event) -> None:
+        async with self._store.transaction() as uow:
+            await uow.executions.get(execution_id)
+            messages = await self.signal_workflow(uow, execution_id, event)
+        await publish_all(self._bus, messages)
+
+
+async def cancel_in(uow: UnitOfWork, execution: Execution) -> list[Publish]:
+    """Cancel one non-workflow execution inside a unit of work."""
+    assert execution.id is not None
+    if execution.status in NOT_STARTED:
+        _, messages = await finish_execution(
+            uow,
+            execution,
+            ExecutionStatus.CANCELLED,
+            _error("cancelled before it started"),
+            expected=NOT_STARTED,
+        )
+        return messages
+    if execution.status is ExecutionStatus.RUNNING:
+        canceling = await uow.executions.transition(
+            execution.id, expected=ExecutionStatus.RUNNING, new=ExecutionStatus.CANCELING
+        )
+        if canceling is not None:
+            return [
+                (
+                    RoutingKey.EXECUTION_CANCEL,
+                    {"execution_id": execution.id, "worker": execution.worker},
+                )
+            ]
+    return []
+
+
+def _can_run(runtimes: Sequence[str], runtime_ref: str | None) -> bool:
+    """Whether a worker advertising ``runtimes`` can run ``runtime_ref`` (None: native)."""
+    return runtime_ref is None or ANY_RUNTIME in runtimes or runtime_ref in runtimes
+
+
+def _in_group(execution: Execution, group: Mapping[str, Any]) -> bool:
+    """Whether an execution's parameters hold the values of a policy's parameter group."""
+    config = execution.config or {}
+    return all(config.get(name) == value for name, value in group.items())
+
+
+def _status_changes(status: WorkflowStatus) -> dict[str, Any]:
+    if status in (WorkflowStatus.PAUSING, WorkflowStatus.PAUSED):
+        return {"paused": True, "pause_reason": status.value}
+    if status is WorkflowStatus.RUNNING:
+        return {"paused": False, "pause_reason": None, "status": ExecutionStatus.RUNNING}
+    if status is WorkflowStatus.CANCELING:
+        return {"status": ExecutionStatus.CANCELING}
+    return {}
+
+
+def _decision(command: Command) -> dict[str, Any]:
+    """The stored trace of one conductor decision: what it did and why."""
+    entry: dict[str, Any] = {"command": type(command).__name__, "why": command.why.to_dict()}
+    for field in ("task", "run", "item_index", "attempt", "delay", "status"):
+        value = getattr(command, field, None)
+        if value is not None:
+            entry[field] = value.value if hasattr(value, "value") else value
+    if isinstance(command, PublishVariables):
+        entry["variables"] = sorted(command.variables)
+    if isinstance(command, FailWorkflow):
+        entry["reason"] = command.reason
+    return entry

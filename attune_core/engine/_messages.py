@@ -1,0 +1,88 @@
+"""Queues of the engine and the small helpers every service uses to talk over the Bus.
+
+Rule: a message is a hint to look at a row (``{"execution_id": 7}``), never the data itself;
+the handler re-reads the row and acts only if it still needs to (DESIGN.md "Reliability").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+
+from attune_core.bus import RoutingKey, worker_dispatch_key
+from attune_core.ports import Bus, Delivery
+
+__all__ = [
+    "ANY_RUNTIME",
+    "EXECUTOR_COMPLETIONS",
+    "EXECUTOR_REQUESTS",
+    "Publish",
+    "consume_forever",
+    "publish_all",
+    "worker_control_queue",
+    "worker_queue",
+]
+
+log = logging.getLogger(__name__)
+
+# capabilities.runtimes entry meaning "every registered runtime" (the embedded worker).
+ANY_RUNTIME = "*"
+
+EXECUTOR_REQUESTS = "attune.executor.requests"
+EXECUTOR_COMPLETIONS = "attune.executor.completions"
+
+# A message to send once the transaction that decided it has committed.
+Publish = tuple[str, Mapping[str, Any]]
+
+
+def worker_queue(worker_id: int) -> tuple[str, Sequence[str]]:
+    """The queue (and its bindings) of executions dispatched to one worker."""
+    return f"attune.worker.{worker_id}", [worker_dispatch_key(worker_id)]
+
+
+def worker_control_queue(worker_id: int) -> tuple[str, Sequence[str]]:
+    """The queue (and its bindings) on which a worker hears cancel requests."""
+    return f"attune.worker.{worker_id}.control", [RoutingKey.EXECUTION_CANCEL]
+
+
+async def publish_all(bus: Bus, messages: Sequence[Publish]) -> None:
+    """Publish messages decided by a committed transaction, in order."""
+    for routing_key, payload in messages:
+        await bus.publish(routing_key, payload)
+
+
+async def consume_forever(
+    bus: Bus,
+    queue: str,
+    handler: Callable[[Mapping[str, Any]], Awaitable[None]],
+    *,
+    prefetch: int,
+    name: str,
+) -> None:
+    """Handle every message of ``queue`` concurrently (up to ``prefetch`` at once).
+
+    A message is acknowledged after its handler returned (its transaction committed). A
+    handler that raises gets its message requeued (and dead-lettered after repeated failures
+    by the bus), is logged, and never stops the consumer.
+    """
+
+    async def handle(delivery: Delivery) -> None:
+        try:
+            await handler(delivery.envelope.payload)
+        except Exception:
+            log.exception(
+                "%s failed to handle %s",
+                name,
+                delivery.envelope.message_type,
+                extra={"message_id": delivery.envelope.message_id},
+            )
+            await delivery.nack(requeue=True)
+        else:
+            await delivery.ack()
+
+    async with bus.consume(queue, prefetch=prefetch) as deliveries, anyio.create_task_group() as tg:
+        async for delivery in deliveries:
+            tg.start_soon(handle, delivery)

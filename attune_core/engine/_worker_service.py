@@ -1,0 +1,318 @@
+"""The worker service: registers a worker, takes dispatched executions and runs them.
+
+Rules of this file:
+
+1. The database says whether to run: an execution is run only after this worker moved it
+   ``scheduled -> running`` (a conditional update); a dispatch for anything else is dropped.
+2. The dispatch message is acknowledged once ``running`` committed; the outcome is written with
+   a conditional update from ``running`` or ``canceling``, so a late cancel or a duplicate
+   message never overwrites a finished execution.
+3. Secrets reach the action through the runner (never the environment), decrypted here from
+   the system-, pack- and action-owned keys.
+4. Anything that goes wrong while preparing a run (unknown action, missing runtime, unusable
+   secret) fails that execution with the reason; the service carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from attune_core.config import Settings
+from attune_core.engine._executor import finish_execution
+from attune_core.engine._messages import (
+    ANY_RUNTIME,
+    Publish,
+    consume_forever,
+    publish_all,
+    worker_control_queue,
+    worker_queue,
+)
+from attune_core.engine.worker import ActionInvocation, ActionOutcome, ProcessRunner
+from attune_core.errors import AttuneError
+from attune_core.model import (
+    Execution,
+    ExecutionStatus,
+    OwnerType,
+    Worker,
+    WorkerRole,
+    WorkerStatus,
+    WorkerType,
+)
+from attune_core.ports import Bus, Clock
+from attune_core.resources import packs_dir
+from attune_core.security import SecretBox
+from attune_core.storage import Store, UnitOfWork
+
+__all__ = ["ANY_RUNTIME", "WorkerService", "resolve_pack_dir"]
+
+log = logging.getLogger(__name__)
+
+
+def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
+    """Where a pack's files are: ``{packs_base_dir}/{ref}``, else the packs shipped with Attune."""
+    for base in (packs_base_dir, packs_dir()):
+        candidate = base / pack_ref
+        if (candidate / "pack.yaml").is_file():
+            return candidate
+    return None
+
+
+class WorkerService:
+    """Runs the actions dispatched to one worker.
+
+    Args:
+        store: The database.
+        bus: The message bus.
+        clock: Time.
+        settings: Attune's settings (``worker`` section, directories, API address, secrets).
+        name: The worker's unique name (default: ``worker.name`` or the host name).
+        runner: The process runner (a fake in unit tests of callers).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        runner: ProcessRunner | None = None,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._settings = settings
+        self._name = name or settings.worker.name or f"worker-{socket.gethostname()}"
+        self._runner = runner or ProcessRunner()
+        self._box = SecretBox(settings.security.encryption_key)
+        self._running: dict[int, anyio.Event] = {}
+        self.worker_id: int | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def register(self) -> Worker:
+        """Create or refresh this worker's row (active, with its capabilities)."""
+        runtimes = list(self._settings.worker.runtimes) or [ANY_RUNTIME]
+        capabilities = {
+            "runtimes": runtimes,
+            "max_concurrent_executions": self._settings.worker.max_concurrent_executions,
+        }
+        async with self._store.transaction() as uow:
+            existing = await uow.workers.find_by_name(self._name)
+            if existing is None:
+                worker = await uow.workers.create(
+                    Worker(
+                        name=self._name,
+                        worker_type=WorkerType.LOCAL,
+                        worker_role=WorkerRole.ACTION,
+                        host=socket.gethostname(),
+                        status=WorkerStatus.ACTIVE,
+                        capabilities=capabilities,
+                        last_heartbeat=self._clock.now(),
+                    )
+                )
+            else:
+                assert existing.id is not None
+                worker = await uow.workers.update(
+                    existing.id,
+                    status=WorkerStatus.ACTIVE,
+                    capabilities=capabilities,
+                    last_heartbeat=self._clock.now(),
+                )
+                # A previous life of this worker died mid-run: those runs are lost.
+                for orphan in await uow.executions.list(
+                    worker=existing.id,
+                    status=[ExecutionStatus.RUNNING, ExecutionStatus.CANCELING],
+                ):
+                    await finish_execution(
+                        uow,
+                        orphan,
+                        ExecutionStatus.ABANDONED,
+                        {"succeeded": False, "error": "the worker running it stopped"},
+                    )
+        self.worker_id = worker.id
+        return worker
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Register, then take work until cancelled; marks the worker inactive on the way out."""
+        worker = await self.register()
+        assert worker.id is not None
+        dispatch, dispatch_keys = worker_queue(worker.id)
+        control, control_keys = worker_control_queue(worker.id)
+        await self._bus.declare_queue(dispatch, dispatch_keys)
+        await self._bus.declare_queue(control, control_keys)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._heartbeat)
+                tg.start_soon(
+                    lambda: consume_forever(
+                        self._bus,
+                        dispatch,
+                        self._on_dispatch,
+                        prefetch=self._settings.worker.max_concurrent_executions,
+                        name=self._name,
+                    )
+                )
+                tg.start_soon(
+                    lambda: consume_forever(
+                        self._bus, control, self._on_control, prefetch=100, name=self._name
+                    )
+                )
+                task_status.started()
+        finally:
+            with anyio.CancelScope(shield=True):
+                async with self._store.transaction() as uow:
+                    await uow.workers.update(worker.id, status=WorkerStatus.INACTIVE)
+
+    async def _heartbeat(self) -> None:
+        assert self.worker_id is not None
+        while True:
+            await self._clock.sleep(self._settings.worker.heartbeat_interval)
+            async with self._store.transaction() as uow:
+                await uow.workers.heartbeat(self.worker_id)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    async def _on_control(self, payload: Mapping[str, Any]) -> None:
+        event = self._running.get(int(payload["execution_id"]))
+        if event is not None:
+            event.set()
+
+    async def _on_dispatch(self, payload: Mapping[str, Any]) -> None:
+        execution_id = int(payload["execution_id"])
+        messages: list[Publish] = []
+        async with self._store.transaction() as uow:
+            execution = await uow.executions.find(execution_id)
+            if (
+                execution is None
+                or execution.status is not ExecutionStatus.SCHEDULED
+                or execution.worker != self.worker_id
+            ):
+                return
+            running = await uow.executions.transition(
+                execution_id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
+            )
+            if running is None:
+                return
+            try:
+                invocation = await self._invocation(uow, running)
+            except AttuneError as exc:
+                _, messages = await finish_execution(
+                    uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
+                )
+                invocation = None
+        if invocation is None:
+            await publish_all(self._bus, messages)
+            return
+        cancel = self._running.setdefault(execution_id, anyio.Event())
+        try:
+            outcome = await self._runner.run(invocation, cancel_event=cancel)
+        finally:
+            self._running.pop(execution_id, None)
+        await self._record(running, outcome)
+
+    async def _record(self, execution: Execution, outcome: ActionOutcome) -> None:
+        changes: dict[str, Any] = {}
+        if execution.workflow_task is not None:
+            task = dict(execution.workflow_task)
+            task["timed_out"] = outcome.timed_out
+            task["duration_ms"] = outcome.duration_ms
+            changes["workflow_task"] = task
+        # The process is gone: whatever happened, record it (with shielding, so a shutdown
+        # in the middle does not leave the row running).
+        with anyio.CancelScope(shield=True):
+            async with self._store.transaction() as uow:
+                _, messages = await finish_execution(
+                    uow,
+                    execution,
+                    outcome.status,
+                    outcome.result,
+                    expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
+                    **changes,
+                )
+            await publish_all(self._bus, messages)
+
+    # -- preparing a run ---------------------------------------------------------------------
+
+    async def _invocation(self, uow: UnitOfWork, execution: Execution) -> ActionInvocation:
+        assert execution.id is not None
+        action = await uow.actions.find_by_ref(execution.action_ref)
+        if action is None:
+            raise AttuneError(f"action {execution.action_ref!r} not found")
+        runtime_ref = None
+        execution_config: dict[str, Any] = {}
+        if action.runtime is not None:
+            runtime = await uow.runtimes.find(action.runtime)
+            if runtime is None:
+                raise AttuneError(f"the runtime of action {action.ref!r} no longer exists")
+            runtime_ref = runtime.ref
+            execution_config = dict(runtime.execution_config)
+        pack_dir = None
+        if not action.is_adhoc:
+            pack_dir = resolve_pack_dir(self._settings.packs_base_dir, action.pack_ref)
+            if pack_dir is None:
+                raise AttuneError(
+                    f"pack {action.pack_ref!r} has no files under {self._settings.packs_base_dir}"
+                )
+        task = execution.workflow_task or {}
+        timeout = (
+            task.get("timeout_seconds") or action.timeout or self._settings.worker.default_timeout
+        )
+        return ActionInvocation(
+            execution_id=execution.id,
+            action_ref=action.ref,
+            pack_ref=action.pack_ref,
+            pack_dir=pack_dir,
+            entrypoint=action.entrypoint,
+            is_adhoc=action.is_adhoc,
+            runtime_ref=runtime_ref,
+            execution_config=execution_config,
+            parameters=dict(execution.config or {}),
+            secrets=await self._secrets(uow, action.pack, action.id),
+            parameter_delivery=action.parameter_delivery,
+            parameter_format=action.parameter_format,
+            output_format=action.output_format,
+            timeout=float(timeout),
+            env_vars={str(k): str(v) for k, v in (execution.env_vars or {}).items()},
+            rule_ref=execution.rule_ref,
+            trigger_ref=execution.trigger_ref,
+            api_url=self._settings.server.public_url,
+            artifacts_dir=self._settings.data_dir / "artifacts" / str(execution.id),
+            max_stdout_bytes=self._settings.worker.max_stdout_bytes,
+            max_stderr_bytes=self._settings.worker.max_stderr_bytes,
+        )
+
+    async def _secrets(
+        self, uow: UnitOfWork, pack_id: int | None, action_id: int | None
+    ) -> dict[str, Any]:
+        """System-, pack- and action-owned keys by name (narrower owners win)."""
+        secrets: dict[str, Any] = {}
+        owners: list[tuple[OwnerType, dict[str, Any]]] = [(OwnerType.SYSTEM, {})]
+        if pack_id is not None:
+            owners.append((OwnerType.PACK, {"owner_pack": pack_id}))
+        if action_id is not None:
+            owners.append((OwnerType.ACTION, {"owner_action": action_id}))
+        for owner_type, match in owners:
+            for key in await uow.keys.list(owner_type=owner_type, **match):
+                secrets[key.name] = (
+                    self._box.open(key.value) if key.encrypted else _plain(key.value)
+                )
+        return secrets
+
+
+def _plain(stored: str) -> Any:
+    try:
+        return json.loads(stored)
+    except ValueError:
+        return stored
