@@ -105,7 +105,15 @@ def compile(source: str) -> Expression:
     if not isinstance(source, str):
         raise ExpressionError(f"an expression must be a string, got {type(source).__name__}")
     check_length(source, MAX_SOURCE_LENGTH, "expression")
-    return _compile_cached(source)
+    try:
+        return _compile_cached(source)
+    except ExpressionError as exc:
+        if source.lstrip().startswith("{{"):
+            exc.message += (
+                " (compile() and evaluate() take a bare expression: remove the {{ }}, or use"
+                " render() for templates)"
+            )
+        raise
 
 
 def evaluate(source: str, context: EvalContext | Mapping[str, Any]) -> Any:

@@ -94,4 +94,9 @@ def as_context(context: EvalContext | Mapping[str, Any]) -> EvalContext:
         return context
     if isinstance(context, Mapping):
         return MappingContext(context)
+    if not (hasattr(context, "resolve") and hasattr(context, "function")):
+        # A programming error of the caller, not bad user input: not an ExpressionError.
+        raise TypeError(
+            f"context must be a mapping or an EvalContext, got {type(context).__name__}"
+        )
     return context

@@ -37,6 +37,13 @@ from attune_core.expr._tokenizer import EOF, KW, NAME, NUM, OP, STR, Token, toke
 __all__ = ["parse"]
 
 _COMPARISONS: Final = frozenset({"==", "!=", "<", ">", "<=", ">="})
+_LITERAL_KINDS: Final = {
+    int: "number",
+    float: "number",
+    str: "string",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def _describe(token: Token) -> str:
@@ -212,6 +219,11 @@ class _Parser:
                 self.advance()
                 name = self.advance()
                 if name.kind in (NAME, KW) or (name.kind == NUM and type(name.value) is int):
+                    if not steps and isinstance(base, ast.Literal):
+                        # 1.e5, "abc".length: always null, certainly not what was meant.
+                        raise self.error(
+                            f"a {_LITERAL_KINDS[type(base.value)]} literal has no fields", token
+                        )
                     steps.append(ast.Member(str(name.value), token.pos))
                 else:
                     raise self.error(

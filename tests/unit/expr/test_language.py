@@ -397,3 +397,26 @@ def test_reference_conditions() -> None:
 
 def test_whitespace_and_newlines_are_insignificant() -> None:
     assert ev("\n  parameters.x\n    *\t2\n") == 42
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "column"),
+    [
+        ("1.e5", "a number literal has no fields", 2),
+        ("'abc'.length", "a string literal has no fields", 6),
+        ("null.x", "a null literal has no fields", 5),
+    ],
+)
+def test_fields_of_literals_are_syntax_errors(source: str, message: str, column: int) -> None:
+    error = err(source)
+    assert (error.message, error.column) == (message, column)
+
+
+def test_a_braced_template_given_as_a_bare_expression_gets_a_hint() -> None:
+    error = err("{{ parameters.x }}")
+    assert "use render() for templates" in error.message
+
+
+def test_a_context_must_be_a_mapping_or_an_eval_context() -> None:
+    with pytest.raises(TypeError, match="context must be a mapping or an EvalContext"):
+        evaluate("1", 5)  # type: ignore[arg-type]
