@@ -118,7 +118,7 @@ def json_text(value: Any) -> str:
 
 
 def _number_text(value: int | float) -> str:
-    if type(value) is int or isinstance(value, int):
+    if isinstance(value, int):
         return str(int(value))
     number = float(value)
     if not math.isfinite(number):

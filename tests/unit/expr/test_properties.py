@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 from attune_core.expr import ExpressionError, MappingContext, compile, evaluate, render
 from attune_core.expr._limits import INT_MAX
+from attune_core.expr._parser import parse
+from attune_core.expr._tokenizer import tokenize
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -86,6 +88,10 @@ def _only_expression_errors(source: str) -> None:
 @FAST
 @given(st.text(max_size=60))
 def test_arbitrary_text_raises_only_expression_errors(source: str) -> None:
+    # Each stage on its own, then the whole pipeline.
+    _raised(lambda: tokenize(source))
+    _raised(lambda: parse(source))
+    _raised(lambda: compile(source))
     _only_expression_errors(source)
 
 
