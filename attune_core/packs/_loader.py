@@ -594,7 +594,8 @@ class _Loader:
             shown = target.relative_to(root).as_posix()
             self.error(doc, f"{key} {written!r} does not exist (looked for {shown})", key)
             return None
-        return written, target
+        # The unresolved path keeps messages in the caller's terms (relative stays relative).
+        return written, Path(os.path.normpath(base / written))
 
     def runner(
         self, doc: YamlDoc, body: Mapping[str, Any], default: str | None, entry: str | None

@@ -242,10 +242,15 @@ class _Registration:
                     f"no runner_type given, and the default runtime {runner.value!r} is not "
                     f"registered (register the core pack first); known runtimes: {known}"
                 )
+            elif runner.value != runner.written:
+                message = (
+                    f"runner_type {runner.written!r} runs in runtime {runner.value!r}, which is "
+                    f"not registered (register the core pack first); known runtimes: {known}"
+                )
             else:
                 message = (
-                    f"unknown runner_type {runner.written!r}: no runtime "
-                    f"{runner.value!r} is registered or defined by this pack (known: {known})"
+                    f"unknown runner_type {runner.written!r}: no runtime with that ref or name "
+                    f"is registered or defined by this pack (known: {known})"
                 )
             self.fail(message, runner.source)
 
