@@ -403,7 +403,7 @@ class _Loader:
             try:
                 dependency = parse_dependency(entry)
             except ValueError as exc:
-                self.error(doc, str(exc), "dependencies", index)
+                self.error(doc, f"invalid dependency {entry!r}: {exc}", "dependencies", index)
                 continue
             if dependency.ref == self.pack_ref:
                 self.error(doc, "a pack cannot depend on itself", "dependencies", index)
@@ -620,6 +620,7 @@ class _Loader:
     def runtime(self, doc: YamlDoc) -> RuntimeSpec | None:
         body: dict[str, Any] = doc.data
         self.unknown_keys(doc, body, _RUNTIME_KEYS)
+        self.check_pack_key(doc, body)
         written = body.get("ref")
         if written is None and isinstance(body.get("name"), str):
             # Runtime names are display names ("Python"); the ref is the lowercase form.
@@ -736,6 +737,7 @@ class _Loader:
     def trigger(self, doc: YamlDoc) -> TriggerSpec | None:
         body: dict[str, Any] = doc.data
         self.unknown_keys(doc, body, _TRIGGER_KEYS)
+        self.check_pack_key(doc, body)
         ref = self.ref(doc, body, "trigger")
         if ref is None:
             return None
