@@ -1,0 +1,41 @@
+"""The worker's public surface changes deliberately."""
+
+from __future__ import annotations
+
+import attune_core.engine.worker as worker
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(worker.__all__) == sorted(
+        [
+            "BASE_ENV_NAMES",
+            "DEFAULT_OUTPUT_CAP",
+            "DEFAULT_TIMEOUT",
+            "MARKER_FILE",
+            "ActionInvocation",
+            "ActionOutcome",
+            "EnvironmentResult",
+            "NoRuntimeVersion",
+            "ProcessRunner",
+            "VerificationCommand",
+            "VersionCheck",
+            "build_inline_script",
+            "default_base_environment",
+            "ensure_environment",
+            "env_dir_name",
+            "existing_environment",
+            "format_dotenv",
+            "format_parameters",
+            "matches_constraint",
+            "merge_secrets",
+            "parse_constraint",
+            "parse_version",
+            "runtime_env_dir",
+            "select_version",
+            "shell_identifier",
+            "shell_quote",
+            "verify_versions",
+        ]
+    )
+    for name in worker.__all__:
+        assert getattr(worker, name) is not None
