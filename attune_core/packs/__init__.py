@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from attune_core.packs._errors import PackLoadError
 from attune_core.packs._loader import RUNNER_ALIASES, load_pack, runner_ref
-from attune_core.packs._register import RegistrationResult, register_pack, unregister_pack
+from attune_core.packs._register import (
+    RegistrationResult,
+    register_pack,
+    register_packs,
+    unregister_pack,
+)
 from attune_core.packs._spec import (
     ActionSpec,
     PackSpec,
@@ -54,6 +59,7 @@ __all__ = [
     "parse_dependency",
     "parse_version",
     "register_pack",
+    "register_packs",
     "runner_ref",
     "unregister_pack",
 ]

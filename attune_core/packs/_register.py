@@ -48,7 +48,7 @@ from attune_core.packs._versions import parse_version
 from attune_core.schema import parameter_problems
 from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["RegistrationResult", "register_pack", "unregister_pack"]
+__all__ = ["RegistrationResult", "register_pack", "register_packs", "unregister_pack"]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,49 @@ async def register_pack(
         extra={"pack": spec.ref, "version": spec.version, "counts": dict(result.counts)},
     )
     return result
+
+
+async def register_packs(
+    store: Store, paths: Iterable[str | os.PathLike[str]], *, force: bool = False
+) -> dict[str, RegistrationResult | PackError]:
+    """Register several packs, each in its own transaction, dependencies first.
+
+    Packs of the batch that depend on each other are registered in dependency order (a cycle
+    is broken in the order given). A pack that fails does not stop the others; a pack whose
+    dependency failed then fails its own dependency check (unless ``force``).
+
+    Returns:
+        For each path as given (``str(path)``), its result or the error that rejected it.
+    """
+    outcomes: dict[str, RegistrationResult | PackError] = {}
+    specs: dict[str, PackSpec] = {}
+    for path in paths:
+        try:
+            specs[str(path)] = load_pack(path)
+        except PackError as exc:
+            outcomes[str(path)] = exc
+    by_ref = {spec.ref: key for key, spec in specs.items()}
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in ordered or key in visiting:
+            return
+        visiting.add(key)
+        for dependency in specs[key].dependencies:
+            if dependency.ref in by_ref:
+                visit(by_ref[dependency.ref])
+        visiting.discard(key)
+        ordered.append(key)
+
+    for key in specs:
+        visit(key)
+    for key in ordered:
+        try:
+            outcomes[key] = await register_pack(store, specs[key], force=force)
+        except PackError as exc:
+            outcomes[key] = exc
+    return outcomes
 
 
 async def unregister_pack(store: Store, ref: str) -> Pack:

@@ -16,7 +16,14 @@ import pytest
 from attune_core.clock import FakeClock
 from attune_core.errors import NotFound
 from attune_core.model import Action, ParameterDelivery, PolicyMethod
-from attune_core.packs import PackLoadError, load_pack, register_pack, unregister_pack
+from attune_core.packs import (
+    PackLoadError,
+    RegistrationResult,
+    load_pack,
+    register_pack,
+    register_packs,
+    unregister_pack,
+)
 from attune_core.resources import packs_dir
 from attune_core.storage import Store
 
@@ -384,3 +391,29 @@ async def test_the_shipped_core_pack_registers(store: Store) -> None:
         for action in spec.actions:
             row = await uow.actions.get_by_ref(action.ref)
             assert row.workflow_def is not None or row.runtime is not None, action.ref
+
+
+async def test_the_demo_pack_runs_on_the_shipped_core_pack(store: Store) -> None:
+    await register_pack(store, packs_dir() / "core")
+    result = await register_pack(store, DEMO)
+
+    async with store.read() as uow:
+        hello = await uow.actions.get_by_ref("demo.hello")
+        shell = await uow.runtimes.get_by_ref("core.shell")
+    assert hello.runtime == shell.id
+    assert not [w for w in result.warnings if "not registered" in w.message]
+
+
+async def test_a_batch_is_registered_dependencies_first(store: Store, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pack.yaml").write_text("ref: broken\n")  # no version
+
+    outcomes = await register_packs(store, [DEMO, broken, CORE])
+
+    assert list(outcomes) == [str(broken), str(CORE), str(DEMO)]
+    assert isinstance(outcomes[str(DEMO)], RegistrationResult)
+    assert isinstance(outcomes[str(CORE)], RegistrationResult)
+    failure = outcomes[str(broken)]
+    assert isinstance(failure, PackLoadError)
+    assert failure.errors[0].reason == "version is required (semver, e.g. 1.0.0)"
