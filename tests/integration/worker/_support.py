@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import yaml
 
 from attune_core.engine.worker import ActionInvocation
@@ -133,3 +135,17 @@ def alive(pid: int) -> bool:
 
 def is_private_file(path: Path) -> bool:
     return stat.S_IMODE(os.stat(path).st_mode) == 0o400
+
+
+async def eventually(predicate: Callable[[], bool], seconds: float = 3.0) -> bool:
+    """Poll ``predicate`` (the state of other processes: there is no event to wait for)."""
+    for _ in range(int(seconds / 0.02)):
+        if predicate():
+            return True
+        await anyio.sleep(0.02)
+    return predicate()
+
+
+async def wait_dead(pids: list[int]) -> bool:
+    """True once none of ``pids`` runs any more (within a few seconds)."""
+    return await eventually(lambda: not any(alive(pid) for pid in pids))

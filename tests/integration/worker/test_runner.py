@@ -19,8 +19,9 @@ from attune_core.engine.worker import ActionInvocation, ProcessRunner
 from attune_core.model import ExecutionStatus, OutputFormat, ParameterDelivery, ParameterFormat
 from tests.integration.worker._support import (
     adhoc,
-    alive,
+    eventually,
     shell_invocation,
+    wait_dead,
     write_script,
 )
 
@@ -571,19 +572,6 @@ TREE = (
 
 def tree_pids(directory: Path) -> list[int]:
     return [int((directory / name).read_text()) for name in ("stubborn", "plain")]
-
-
-async def eventually(predicate: Callable[[], bool], seconds: float = 3.0) -> bool:
-    """Poll ``predicate`` (the state of other processes: no event to wait for)."""
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return True
-        await anyio.sleep(0.02)
-    return predicate()
-
-
-async def wait_dead(pids: list[int]) -> bool:
-    return await eventually(lambda: not any(alive(pid) for pid in pids))
 
 
 def tree_started(directory: Path) -> bool:
