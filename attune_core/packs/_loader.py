@@ -211,6 +211,7 @@ class _Loader:
         self.errors: list[PackError] = []
         self.warnings: list[PackWarning] = []
         self.pack_ref = ""
+        self.pack_ref_ok = True
         self.pack_version = "0.0.0"
         # ref -> where it was first defined, per namespace (actions and workflows share one).
         self.seen: dict[str, dict[str, Source]] = {}
@@ -299,7 +300,10 @@ class _Loader:
                 "ref",
             )
             ref = str(ref)
-        self.pack_ref = ref or self.dir.name.lower()
+        # With a bad pack ref, component refs are still checked, against a stand-in that
+        # cannot clash, so the author sees the pack.yaml problem once and not once per file.
+        self.pack_ref_ok = bool(PACK_REF.match(ref))
+        self.pack_ref = ref if self.pack_ref_ok else "pack"
 
         version = self.version_text(doc, body, "version")
         if version is None:
@@ -450,14 +454,14 @@ class _Loader:
         written = written.strip()
         if "." in written and key != "name":
             pack, _, name = written.partition(".")
-            if pack != self.pack_ref:
+            if pack != self.pack_ref and self.pack_ref_ok:
                 self.error(
                     doc,
                     f"ref {written!r} belongs to pack {pack!r}, not to this pack {self.pack_ref!r}",
                     key,
                 )
                 return None
-            ref = written
+            ref = written if self.pack_ref_ok else f"{self.pack_ref}.{name}"
         else:
             name = written
             ref = f"{self.pack_ref}.{name}"

@@ -349,7 +349,13 @@ def test_a_ref_of_another_pack_is_rejected(tmp_path: Path) -> None:
 
 def test_pack_yaml_problems_are_all_reported(tmp_path: Path) -> None:
     pack = make_pack(
-        tmp_path, {"pack.yaml": "ref: My Pack\nversion: one\ndependencies: [core>>1]\n"}
+        tmp_path,
+        {
+            "pack.yaml": "ref: My Pack\nversion: one\ndependencies: [core>>1]\n",
+            # Components are still checked, without one error each about the bad pack ref.
+            "triggers/t.yaml": "ref: mypack.t\n",
+            "triggers/u.yaml": "name: u\n",
+        },
     )
     found = problems(pack)
     assert [(f, line) for f, line, _ in found] == [
