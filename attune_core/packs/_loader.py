@@ -380,7 +380,13 @@ class _Loader:
             if problem.message == "is required":
                 # The value can still be set through the API (PUT /packs/{ref}); the pack
                 # is usable meanwhile, so this is a warning.
-                self.warn(doc, f"config.{problem}: not set in pack.yaml", "config", *keys)
+                self.warn(
+                    doc,
+                    f"config.{problem.field} is required but not set in pack.yaml "
+                    "(set it through the API)",
+                    "config",
+                    *keys,
+                )
             else:
                 self.error(doc, f"config.{problem}", "config", *keys)
         return completed

@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from attune_core.clock import FakeClock
-from attune_core.errors import NotFound
+from attune_core.errors import AttuneError, NotFound
 from attune_core.model import Action, ParameterDelivery, PolicyMethod
 from attune_core.packs import (
     PackLoadError,
@@ -238,6 +238,21 @@ async def test_a_broken_second_version_changes_nothing(core: Store, tmp_path: Pa
     assert reasons[("hello.yaml", 4)].startswith("entry_point 'hello.sh' does not exist")
     assert reasons[("new.yaml", 3)].startswith("entry_point 'hello.sh' does not exist")
     assert reasons[("webhook.yaml", 3)].startswith("invalid YAML")
+    assert await snapshot(core) == before
+
+
+async def test_a_failure_in_the_middle_of_the_writes_rolls_everything_back(core: Store) -> None:
+    await register_pack(core, DEMO)
+    before = await snapshot(core)
+    spec = load_pack(DEMO)
+    # A hand-built spec that only the database rejects (CHECK threshold >= 0), after the pack
+    # row, runtimes, triggers, actions, sensors and rules of version 9.9.9 were written.
+    (policy,) = spec.policies
+    broken = attrs.evolve(spec, version="9.9.9", policies=(attrs.evolve(policy, threshold=-1),))
+
+    with pytest.raises(AttuneError):
+        await register_pack(core, broken)
+
     assert await snapshot(core) == before
 
 

@@ -291,7 +291,7 @@ def test_bad_conf_schema_and_config(tmp_path: Path) -> None:
     assert (error.line, error.reason) == (7, "config.port: expected integer, got string")
     # A missing required value can still be set through the API: a warning only.
     assert [w.message for w in caught.value.warnings] == [
-        "config.host: is required: not set in pack.yaml"
+        "config.host is required but not set in pack.yaml (set it through the API)"
     ]
 
 
