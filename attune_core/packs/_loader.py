@@ -215,6 +215,8 @@ class _Loader:
         self.pack_version = "0.0.0"
         # ref -> where it was first defined, per namespace (actions and workflows share one).
         self.seen: dict[str, dict[str, Source]] = {}
+        # Workflow files named by action yamls (not registered again as standalone workflows).
+        self.referenced: set[Path] = set()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -774,12 +776,7 @@ class _Loader:
 
     def actions(self) -> list[ActionSpec]:
         actions_dir = self.dir / "actions"
-        out: list[ActionSpec] = []
-        referenced: set[Path] = set()
-        for action in self.each("actions", self.action):
-            out.append(action)
-            if action.workflow is not None:
-                referenced.add((actions_dir / action.workflow.file).resolve())
+        out: list[ActionSpec] = list(self.each("actions", self.action))
         standalone = [
             p
             for pattern in ("*.workflow.yaml", "*.workflow.yml")
@@ -787,11 +784,20 @@ class _Loader:
         ]
         standalone += self.files(self.dir / "workflows")
         for file in sorted(set(standalone)):
-            if file.resolve() in referenced or not file.is_file():
+            if file.resolve() in self.referenced or not file.is_file():
                 continue
             action = self.standalone_workflow(file)
             if action is not None:
                 out.append(action)
+        for file in self.files(actions_dir / "workflows"):
+            if file.resolve() not in self.referenced and file not in standalone:
+                self.warnings.append(
+                    PackWarning(
+                        "not registered: name a standalone workflow *.workflow.yaml, or name "
+                        "this file in an action yaml (workflow_file)",
+                        str(file),
+                    )
+                )
         return out
 
     def action(self, doc: YamlDoc) -> ActionSpec | None:
@@ -815,6 +821,10 @@ class _Loader:
         if is_workflow:
             key = "workflow_file" if "workflow_file" in body else entry_key
             found = self.pack_file(doc, actions_dir, body.get(key), key)
+            if found is not None:
+                # Claimed even if this action fails, so the file is not loaded a second time
+                # as a standalone workflow (one problem, reported once).
+                self.referenced.add(found[1].resolve())
             if ref is None or found is None:
                 return None
             written, file = found

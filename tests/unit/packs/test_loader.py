@@ -542,3 +542,26 @@ def test_policy_in_the_original_shape(tmp_path: Path) -> None:
         3,
         ("host",),
     )
+
+
+def test_a_workflow_file_nobody_names_is_a_warning(tmp_path: Path) -> None:
+    pack = make_pack(
+        tmp_path,
+        {
+            "actions/workflows/orphan.yaml": "tasks: []\n",
+            "actions/broken.yaml": "name: broken\nworkflow_file: workflows/named.yaml\n"
+            "timeout: 0\n",
+            "actions/workflows/named.workflow.yaml": "tasks: []\n",
+            "actions/workflows/named.yaml": "tasks: [\n",
+        },
+    )
+    with pytest.raises(PackLoadError) as caught:
+        load_pack(pack)
+    # The broken action's workflow file is reported once, with its action's other problem.
+    assert [(Path(e.path or "").name, e.line) for e in caught.value.errors] == [
+        ("broken.yaml", 3),
+        ("named.yaml", 2),
+    ]
+    (warning,) = caught.value.warnings
+    assert Path(warning.path or "").name == "orphan.yaml"
+    assert warning.message.startswith("not registered")
