@@ -284,6 +284,9 @@ class Executor:
         policies = await uow.policies.list_for_action(action.ref)
         if not policies:
             return None
+        # Two executors (or two concurrent handlers) must not both see a free slot.
+        assert action.id is not None
+        await uow.actions.lock(action.id)
         active = await uow.executions.list(action_ref=action.ref, status=list(ACTIVE_STATUSES))
         waiting = await uow.executions.list(action_ref=action.ref, status=ExecutionStatus.REQUESTED)
         for policy in policies:

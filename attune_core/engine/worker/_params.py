@@ -127,7 +127,7 @@ def format_dotenv(document: Mapping[str, Any]) -> str:
     ``'{}'``, arrays as JSON. Values are single-quoted like :func:`shell_quote`, so a value may
     span several lines.
     """
-    pairs = sorted(_flatten("", dict(document)))
+    pairs = sorted(pair for key, value in document.items() for pair in _flatten(str(key), value))
     return "".join(f"{key}={shell_quote(text)}\n" for key, text in pairs)
 
 

@@ -141,6 +141,11 @@ class _Scratch:
             handle.write(content)
         return path
 
+    @property
+    def used(self) -> bool:
+        """True when the run created files to remove."""
+        return bool(self.paths) or self._directory is not None
+
     def directory(self) -> Path:
         """A private working directory, for actions with no pack directory."""
         if self._directory is None:
@@ -236,7 +241,7 @@ class ProcessRunner:
                 return _not_started(ExecutionStatus.FAILED, prepared.error)
             return await self._spawn_and_wait(invocation, prepared, cancel_event, log_extra)
         finally:
-            if prepared.scratch is not None:
+            if prepared.scratch is not None and prepared.scratch.used:
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(prepared.scratch.remove)
 
