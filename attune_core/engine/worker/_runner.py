@@ -191,8 +191,8 @@ class ProcessRunner:
         kill_grace: Seconds between SIGTERM and SIGKILL on timeout or cancel.
         pipe_grace: Seconds to wait for descendants still holding the pipes after the process
             exited, before the group is killed.
-        scratch_dir: Where private per-run directories (parameter files, inline scripts) are
-            created; the system temporary directory by default.
+        scratch_dir: Where the runner's private directory (parameter files, inline scripts) is
+            created; the system temporary directory by default. :meth:`close` removes it.
     """
 
     def __init__(

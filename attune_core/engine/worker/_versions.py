@@ -3,16 +3,14 @@ available version satisfies an action's ``runtime_version`` constraint?).
 
 Rules of this file:
 
-1. Version numbers are parsed leniently with the ``semver`` package (``3.12`` is 3.12.0, a
-   leading ``v`` is ignored); this module only adds the range glue, no semver parser of its own.
-2. Constraints: comparators ``>=``, ``>``, ``<=``, ``<``, ``=``/``==``, ``!=``, ``~``, ``^`` and
-   wildcards (``3.x``, ``3.12.*``, ``*``), joined by commas or spaces (AND) and ``||`` (OR). A
-   bare version means tilde: ``3.12`` is ``~3.12`` (>=3.12.0, <3.13.0). A partial ``=3.12``
-   matches every 3.12.x.
-3. Selection picks the highest *available* version that matches; no constraint picks the default
+1. Versions and constraints are read by :mod:`attune_core.packs` (``parse_version``,
+   ``VersionConstraint``, built on the ``semver`` package), the same code that validates an
+   action's ``runtime_version`` and a pack's ``dependencies`` when the pack is registered: one
+   syntax, one meaning. A bare version means tilde (``3.12`` is ``>=3.12.0, <3.13.0``).
+2. Selection picks the highest *available* version that matches; no constraint picks the default
    version when it is available, else the highest available. Nothing available raises
    :class:`NoRuntimeVersion` naming the constraint and every version found.
-4. Verification runs each version's ``distributions.verification.commands`` as plain argv lists
+3. Verification runs each version's ``distributions.verification.commands`` as plain argv lists
    (no shell), in ``priority`` order; the first that passes makes the version available. The
    command format is documented in docs/runtimes.md and in :func:`verify_versions`.
 """
@@ -23,7 +21,7 @@ import logging
 import re
 import shlex
 import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -34,14 +32,12 @@ from attune_core.engine.worker._runner import default_base_environment
 from attune_core.engine.worker._runtime import InterpreterSpec, find_executable
 from attune_core.errors import AttuneError, ValidationError
 from attune_core.model import RuntimeVersion
+from attune_core.packs import VersionConstraint, parse_version
 
 __all__ = [
     "NoRuntimeVersion",
     "VerificationCommand",
     "VersionCheck",
-    "matches_constraint",
-    "parse_constraint",
-    "parse_version",
     "select_version",
     "verify_versions",
 ]
@@ -52,143 +48,11 @@ _VERIFY_TIMEOUT = 10.0
 # Verification output only needs to show the version banner.
 _MAX_OUTPUT_CHARS = 4000
 
-_COMPARATOR = re.compile(
-    r"^(?P<op>>=|<=|==|!=|>|<|=|~|\^)?\s*v?(?P<version>\*|[0-9xX*]+(?:\.[0-9xX*]+){0,2}"
-    r"(?:[-+][0-9A-Za-z.+-]+)?)$"
-)
-
-Predicate = Callable[[semver.Version], bool]
-
 
 class NoRuntimeVersion(AttuneError):
     """No available runtime version satisfies an action's constraint."""
 
     code = "BAD_REQUEST"
-
-
-def parse_version(text: str) -> semver.Version:
-    """Parse a version leniently: ``3``, ``3.12``, ``v3.12.1``, ``3.12.1-rc1``.
-
-    Raises:
-        ValidationError: ``text`` is not a version.
-    """
-    cleaned = text.strip()
-    if cleaned[:1] in ("v", "V"):
-        cleaned = cleaned[1:]
-    try:
-        return semver.Version.parse(cleaned, optional_minor_and_patch=True)
-    except (ValueError, TypeError):
-        raise ValidationError(f"not a version: {text!r}", field="version") from None
-
-
-def _partial(text: str) -> tuple[list[int], semver.Version]:
-    """The numeric components given (wildcards stop them) and the padded version."""
-    core, _, _ = text.partition("+")
-    core_numbers, dash, prerelease = core.partition("-")
-    numbers: list[int] = []
-    for part in core_numbers.split("."):
-        if part in ("x", "X", "*"):
-            break
-        numbers.append(int(part))
-    padded = numbers + [0] * (3 - len(numbers))
-    major, minor, patch = padded[:3]
-    version = semver.Version(major, minor, patch, prerelease=prerelease if dash else None)
-    return numbers, version
-
-
-def _bump(numbers: list[int], index: int) -> semver.Version:
-    padded = [*numbers, 0, 0, 0][:3]
-    padded[index] += 1
-    for later in range(index + 1, 3):
-        padded[later] = 0
-    return semver.Version(*padded)
-
-
-def _range(op: str, text: str) -> Predicate:
-    """One comparator as a predicate; partial versions follow npm/cargo semantics."""
-    numbers, low = _partial(text)
-    if not numbers:  # "*": anything
-        return lambda version: True
-    given = len(numbers)
-    if op in ("", "~"):
-        # Bare versions are tilde (original-spec: "3.12" means ~3.12).
-        upper = _bump(numbers, 0 if given == 1 else 1)
-        return lambda version: low <= version < upper
-    if op == "^":
-        first_nonzero = next((i for i, n in enumerate(numbers) if n != 0), given - 1)
-        upper = _bump(numbers, min(first_nonzero, given - 1))
-        return lambda version: low <= version < upper
-    if op in ("=", "=="):
-        if given == 3:
-            return lambda version: version.compare(low) == 0
-        upper = _bump(numbers, given - 1)
-        return lambda version: low <= version < upper
-    if op == "!=":
-        if given == 3:
-            return lambda version: version.compare(low) != 0
-        upper = _bump(numbers, given - 1)
-        return lambda version: not (low <= version < upper)
-    if op == ">=":
-        return lambda version: version >= low
-    if op == "<":
-        return lambda version: version < low
-    if op == ">":
-        # ">3.12" excludes all of 3.12.x, as in npm and cargo.
-        if given == 3:
-            return lambda version: version > low
-        bound = _bump(numbers, given - 1)
-        return lambda version: version >= bound
-    # "<=": "<=3.12" includes all of 3.12.x.
-    if given == 3:
-        return lambda version: version <= low
-    upper = _bump(numbers, given - 1)
-    return lambda version: version < upper
-
-
-def _split_comparators(group: str) -> list[str]:
-    # "> = 3.12" and ">= 3.12" become ">=3.12"; then commas and spaces separate comparators.
-    compact = re.sub(r"([<>=!~^]+)\s+", r"\1", group.strip())
-    return [part for part in re.split(r"[\s,]+", compact) if part]
-
-
-def parse_constraint(constraint: str) -> Predicate:
-    """Turn a constraint (``>=3.12``, ``~3.12``, ``^3.12``, ``>=3.12,<4.0``, ``3.12``, ``3.x``,
-    ``>=18 || 16.20``) into a predicate over :class:`semver.Version`.
-
-    Raises:
-        ValidationError: the constraint cannot be parsed.
-    """
-    alternatives: list[list[Predicate]] = []
-    for group in constraint.split("||"):
-        predicates: list[Predicate] = []
-        for part in _split_comparators(group):
-            match = _COMPARATOR.match(part)
-            if match is None:
-                raise ValidationError(
-                    f"invalid version constraint {constraint!r}: cannot read {part!r}",
-                    field="runtime_version",
-                )
-            try:
-                predicates.append(_range(match.group("op") or "", match.group("version")))
-            except ValueError as exc:
-                raise ValidationError(
-                    f"invalid version constraint {constraint!r}: {exc}", field="runtime_version"
-                ) from None
-        if not predicates:
-            raise ValidationError(
-                f"invalid version constraint {constraint!r}: empty", field="runtime_version"
-            )
-        alternatives.append(predicates)
-
-    def matches(version: semver.Version) -> bool:
-        return any(all(predicate(version) for predicate in group) for group in alternatives)
-
-    return matches
-
-
-def matches_constraint(version: str, constraint: str) -> bool:
-    """True when ``version`` satisfies ``constraint``."""
-    return parse_constraint(constraint)(parse_version(version))
 
 
 def _describe(versions: Sequence[RuntimeVersion]) -> str:
@@ -204,7 +68,7 @@ def _describe(versions: Sequence[RuntimeVersion]) -> str:
 def _sort_key(version: RuntimeVersion) -> tuple[int, semver.Version | str]:
     try:
         return (1, parse_version(version.version))
-    except ValidationError:
+    except ValueError:
         return (0, version.version)
 
 
@@ -233,7 +97,7 @@ def select_version(
             continue
         try:
             usable.append((parse_version(candidate.version), candidate))
-        except ValidationError:
+        except ValueError:
             logger.warning("runtime version %r is not a version; ignored", candidate.version)
     subject = f"runtime {runtime_ref}" if runtime_ref else "the runtime"
     if constraint is None or not constraint.strip():
@@ -245,8 +109,13 @@ def select_version(
                 details={"constraint": None, "versions": [v.version for v in candidates]},
             )
         return chosen[1]
-    predicate = parse_constraint(constraint)
-    matching = [item for item in usable if predicate(item[0])]
+    try:
+        parsed = VersionConstraint.parse(constraint)
+    except ValueError as exc:
+        raise ValidationError(
+            f"invalid runtime_version {constraint!r}: {exc}", field="runtime_version"
+        ) from None
+    matching = [item for item in usable if parsed.matches(item[0])]
     if not matching:
         raise NoRuntimeVersion(
             f"No available version of {subject} satisfies {constraint!r} ({_describe(candidates)})",

@@ -20,6 +20,7 @@ import yaml
 
 from attune_core.engine.worker import ActionOutcome, ProcessRunner
 from attune_core.model import ExecutionStatus, ParameterDelivery
+from attune_core.packs import load_pack
 from tests.integration.worker._support import (
     CORE_PACK,
     RUNNER_TYPES,
@@ -42,6 +43,16 @@ def test_pack_yaml_is_kept() -> None:
     pack = yaml.safe_load((CORE_PACK / "pack.yaml").read_text())
     assert pack["ref"] == "core"
     assert pack["version"] == "1.0.0"
+
+
+def test_the_pack_loader_reads_the_core_pack_without_warnings() -> None:
+    spec = load_pack(CORE_PACK)
+    assert spec.warnings == ()
+    assert sorted(a.ref for a in spec.actions) == sorted(f"core.{name}" for name in ACTIONS)
+    assert sorted(t.ref for t in spec.triggers) == sorted(f"core.{name}" for name in TRIGGERS)
+    runners = {a.ref: a.runner.value for a in spec.actions}
+    assert runners["core.echo"] == "core.shell"
+    assert runners["core.http_request"] == "core.python"
 
 
 def test_runtimes() -> None:
