@@ -140,20 +140,23 @@ def existing_environment(
     runtime_envs_dir: str | os.PathLike[str],
     version: str | None = None,
 ) -> Path | None:
-    """The lightweight check done at execution time: the environment directory when it was
-    built completely and its interpreter is usable, else ``None`` (no process is spawned)."""
+    """The lightweight check done at execution time (call it from a thread): the environment
+    directory when it was built completely from the current manifest and its interpreter is
+    usable, else ``None``. Reads two small files and checks one path; spawns nothing."""
     dependencies = DependencySpec.from_config(execution_config)
     if dependencies is None:
         return None
     env_dir = runtime_env_dir(runtime_envs_dir, pack_ref, runtime_ref, version)
     manifest = Path(pack_dir) / dependencies.manifest_file
+    try:
+        fingerprint = _fingerprint(manifest.read_bytes(), execution_config)
+    except OSError:
+        return None
     variables = _variables(execution_config, env_dir, Path(pack_dir), manifest)
     environment = EnvironmentSpec.from_config(execution_config)
-    if not _read_marker(env_dir).get("fingerprint") or not _healthy(
-        env_dir, environment, variables
-    ):
+    if _read_marker(env_dir).get("fingerprint") != fingerprint:
         return None
-    return env_dir
+    return env_dir if _healthy(env_dir, environment, variables) else None
 
 
 async def ensure_environment(
@@ -388,6 +391,9 @@ async def _file_lock(path: Path) -> Any:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                # Another worker (maybe another process) is building this environment. flock has
+                # no awaitable form, so poll; this is waiting on the OS, not scheduling by the
+                # clock, hence anyio.sleep rather than the Clock port.
                 await anyio.sleep(_LOCK_POLL_SECONDS)
         yield
     finally:

@@ -15,6 +15,7 @@ passed on to the command's process group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -49,10 +50,8 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + KILL_GRACE_SECONDS
     while process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def fail(message: str) -> int:

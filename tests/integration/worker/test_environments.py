@@ -183,6 +183,16 @@ async def test_python_environment_lifecycle(tmp_path: Path, runner: ProcessRunne
     # A changed manifest rebuilds.
     (pack / "requirements.txt").write_text(f"--no-index\n{build_wheel(tmp_path / 'w2', 'v2')}\n")
     before = snapshot(pack)
+    assert (
+        existing_environment(
+            pack_ref="pypack",
+            pack_dir=pack,
+            runtime_ref="core.python",
+            execution_config=FAST_PYTHON,
+            runtime_envs_dir=envs,
+        )
+        is None
+    ), "an environment built from another manifest is not used"
     updated = await ensure(pack, envs, FAST_PYTHON)
     assert updated.changed
     assert "outdated" in updated.log
