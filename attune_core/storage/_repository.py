@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+import anyio
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,8 +76,13 @@ class Repository(Generic[E]):
         return entity
 
     async def _execute(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        # A statement is never interrupted half-way: cancelling the driver mid-call leaves its
+        # connection unusable (and SQLite's write lock held). Statements are short; the
+        # cancellation lands at the next await, and the transaction then rolls back cleanly.
         with translate_errors(self.name):
-            return await self._conn.execute(statement)
+            with anyio.CancelScope(shield=True):
+                result = await self._conn.execute(statement)
+            return result  # noqa: RET504 (returning inside the shield confuses type checkers)
 
     async def _one_or_none(self, statement: sa.Executable) -> E | None:
         row = (await self._execute(statement)).one_or_none()

@@ -160,6 +160,11 @@ class Store:
     def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self._now = now
+        # SQLite has one writer at a time. Queueing writers here, in the event loop, rather than
+        # in SQLite's busy handler (inside the driver's thread) keeps a cancelled writer from
+        # acquiring the lock after its task is gone; the busy timeout remains for writers in
+        # other processes.
+        self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     async def open(
@@ -235,15 +240,51 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """A unit of work that commits when the block ends and rolls back on an exception."""
-        async with self.engine.connect() as conn, conn.begin():
-            yield UnitOfWork(conn, self._now)
+        """A unit of work that commits when the block ends and rolls back on an exception.
+
+        Ending the transaction (commit, rollback, returning the connection) is shielded from
+        cancellation: a task cancelled mid-transaction must still release its connection and,
+        on SQLite, the database's write lock, or every other writer would wait behind it.
+        """
+        async with self._writer(), self._connection() as conn:
+            with anyio.CancelScope(shield=True):
+                transaction = await conn.begin()
+            try:
+                yield UnitOfWork(conn, self._now)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await transaction.rollback()
+                raise
+            with anyio.CancelScope(shield=True):
+                await transaction.commit()
+
+    @asynccontextmanager
+    async def _writer(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         """A read-only unit of work (no write lock on SQLite); changes are rolled back."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**{READ_ONLY: True})
-            async with conn.begin() as tx:
+        async with self._connection(**{READ_ONLY: True}) as conn:
+            with anyio.CancelScope(shield=True):
+                transaction = await conn.begin()
+            try:
                 yield UnitOfWork(conn, self._now)
-                await tx.rollback()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await transaction.rollback()
+
+    @asynccontextmanager
+    async def _connection(self, **options: Any) -> AsyncIterator[AsyncConnection]:
+        conn = await self.engine.connect()
+        try:
+            if options:
+                conn = await conn.execution_options(**options)
+            yield conn
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.close()

@@ -243,6 +243,16 @@ class ActionRepository(_ComponentRepository):
     entity = Action
     name = "action"
 
+    async def lock(self, id: int) -> None:
+        """Lock the action row until the transaction ends (serialises policy decisions).
+
+        PostgreSQL takes a row lock (``FOR UPDATE``); SQLite write transactions are already
+        exclusive.
+        """
+        await self._execute(
+            sa.select(self.table.c.id).where(self.table.c.id == id).with_for_update()
+        )
+
     async def find_by_workflow(self, workflow_def_id: int) -> Action | None:
         """The companion action of a workflow definition."""
         return await self._one_or_none(

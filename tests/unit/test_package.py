@@ -26,6 +26,9 @@ def test_payload_directories_are_found() -> None:
 
 def test_python_m_attune_cli_runs() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "attune_cli", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "attune_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == f"attune, version {attune_core.__version__}"
