@@ -145,14 +145,27 @@ def drive(
             feed(TaskFinished("nope", status, result, item_index=pick % 3))
         if not pending:
             continue
-        dispatch = pending.pop(pick % len(pending))
+        dispatch = pending[pick % len(pending)]
+        by_run = bool(pick % 2)
+        if not by_run:
+            # Without a run, a finish means the oldest outstanding dispatch of that task and
+            # item: answer that one, so the harness and the conductor agree on what is done.
+            dispatch = min(
+                (
+                    d
+                    for d in pending
+                    if d.task == dispatch.task and d.item_index == dispatch.item_index
+                ),
+                key=lambda d: d.run,
+            )
+        pending.remove(dispatch)
         last_finish = TaskFinished(
             dispatch.task,
             status,
             result,
             item_index=dispatch.item_index,
             timed_out=was_timed_out,
-            run=dispatch.run if pick % 2 else None,
+            run=dispatch.run if by_run else None,
             attempt=dispatch.attempt,
         )
         feed(last_finish)
