@@ -29,7 +29,7 @@ from attune_core.clock import SystemClock
 from attune_core.config import Settings, load_settings
 from attune_core.engine._executor import Executor
 from attune_core.engine._messages import publish_all
-from attune_core.engine._worker_service import WorkerService
+from attune_core.engine._worker_service import ActionRunner, WorkerService
 from attune_core.errors import NotFound
 from attune_core.model import Execution, ExecutionStatus
 from attune_core.ports import Bus, Clock
@@ -76,6 +76,7 @@ class Attune:
         settings: Settings | None = None,
         clock: Clock | None = None,
         core_pack: bool = True,
+        runner: ActionRunner | None = None,
     ) -> AsyncIterator[Attune]:
         """Run Attune in this process: executor, worker and (in-memory) bus, no server.
 
@@ -86,6 +87,8 @@ class Attune:
             settings: Full settings; overrides ``data_dir``.
             clock: The clock (a ``FakeClock`` in tests); default the system clock.
             core_pack: Register the core pack shipped with Attune.
+            runner: What runs action processes (default: a real ``ProcessRunner``; the test
+                kit passes one that can mock actions).
         """
         with tempfile.TemporaryDirectory(prefix="attune-") as scratch:
             if settings is None:
@@ -100,7 +103,7 @@ class Attune:
                 await migrate.upgrade(store.engine)
                 bus = InMemoryBus()
                 executor = Executor(store, bus, clock)
-                worker = WorkerService(store, bus, clock, settings)
+                worker = WorkerService(store, bus, clock, settings, runner=runner)
                 attune = cls(
                     settings=settings, store=store, bus=bus, clock=clock, executor=executor
                 )

@@ -114,6 +114,7 @@ class InMemoryBus:
         self._max_deliveries = max_deliveries
         self.published: list[Envelope] = []
         self.dead_letters: list[Envelope] = []
+        self._consumers: set[_Consumer] = set()
 
     async def declare_queue(self, name: str, bindings: Sequence[str]) -> None:
         queue = self._queues.setdefault(name, _Queue(name))
@@ -144,10 +145,18 @@ class InMemoryBus:
         if queue not in self._queues:
             raise KeyError(f"queue {queue!r} was not declared")
         consumer = _Consumer(self, self._queues[queue], prefetch)
+        self._consumers.add(consumer)
         try:
             yield consumer
         finally:
+            self._consumers.discard(consumer)
             consumer.release_all()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages queued or handed out and not yet settled, over all queues."""
+        queued = sum(len(queue.messages) for queue in self._queues.values())
+        return queued + sum(len(consumer.unacked) for consumer in self._consumers)
 
     def queued(self, queue: str) -> list[Envelope]:
         """Messages waiting in ``queue`` (not handed to a consumer)."""

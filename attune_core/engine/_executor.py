@@ -194,11 +194,11 @@ class Executor:
         execution = await uow.executions.find(execution_id)
         if execution is None or execution.status is not ExecutionStatus.REQUESTED:
             return []
-        due = (execution.workflow_task or {}).get("next_retry_at")
-        if due is not None:
-            wait = (datetime.fromisoformat(due) - self._clock.now()).total_seconds()
-            if wait > 0:
-                self._later(wait, execution_id)
+        due_text = (execution.workflow_task or {}).get("next_retry_at")
+        if due_text is not None:
+            due = datetime.fromisoformat(due_text)
+            if due > self._clock.now():
+                self._later(due, execution_id)
                 return []
         action = await uow.actions.find_by_ref(execution.action_ref)
         if action is None:
@@ -245,11 +245,13 @@ class Executor:
             return []
         return [(worker_dispatch_key(worker), {"execution_id": execution_id})]
 
-    def _later(self, seconds: float, execution_id: int) -> None:
-        """Publish ``execution.requested`` again once ``seconds`` of clock time have passed."""
+    def _later(self, due: datetime, execution_id: int) -> None:
+        """Publish ``execution.requested`` again once the clock reaches ``due``."""
 
         async def wake() -> None:
-            await self._clock.sleep(seconds)
+            # Measured when the timer starts, not when it was asked for: a clock that moved
+            # on in between (a test advancing a FakeClock) must not push the wake-up further.
+            await self._clock.sleep((due - self._clock.now()).total_seconds())
             await self._bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
 
         if self._task_group is None:

@@ -20,7 +20,7 @@ import logging
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.abc
@@ -51,9 +51,23 @@ from attune_core.resources import packs_dir
 from attune_core.security import SecretBox
 from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["ANY_RUNTIME", "WorkerService", "resolve_pack_dir"]
+__all__ = ["ANY_RUNTIME", "ActionRunner", "WorkerService", "resolve_pack_dir"]
 
 log = logging.getLogger(__name__)
+
+
+class ActionRunner(Protocol):
+    """The port the worker runs action processes through (``ProcessRunner`` implements it)."""
+
+    async def run(
+        self, invocation: ActionInvocation, *, cancel_event: anyio.Event | None = None
+    ) -> ActionOutcome:
+        """Run one execution and say how it ended."""
+        ...
+
+    def close(self) -> None:
+        """Release the runner's resources (scratch files)."""
+        ...
 
 
 def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
@@ -85,14 +99,14 @@ class WorkerService:
         settings: Settings,
         *,
         name: str | None = None,
-        runner: ProcessRunner | None = None,
+        runner: ActionRunner | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
         self._settings = settings
         self._name = name or settings.worker.name or f"worker-{socket.gethostname()}"
-        self._runner = runner or ProcessRunner()
+        self._runner: ActionRunner = runner or ProcessRunner()
         self._box = SecretBox(settings.security.encryption_key)
         self._running: dict[int, anyio.Event] = {}
         self.worker_id: int | None = None
@@ -174,6 +188,7 @@ class WorkerService:
             with anyio.CancelScope(shield=True):
                 async with self._store.transaction() as uow:
                     await uow.workers.update(worker.id, status=WorkerStatus.INACTIVE)
+            self._runner.close()
 
     async def _heartbeat(self) -> None:
         assert self.worker_id is not None
