@@ -7,6 +7,7 @@ from attune_core.resources import migrations_dir, packs_dir
 
 def test_public_surface_is_pinned() -> None:
     assert sorted(attune_core.__all__) == [
+        "Attune",
         "AttuneError",
         "BadRequest",
         "ConfigError",
@@ -32,3 +33,9 @@ def test_python_m_attune_cli_runs() -> None:
         check=True,
     )
     assert out.stdout.strip() == f"attune, version {attune_core.__version__}"
+
+
+def test_attune_facade_is_reachable_from_the_package() -> None:
+    from attune_core.app import Attune
+
+    assert attune_core.Attune is Attune
