@@ -4,6 +4,8 @@ Importing this package does nothing but define names: engines, tasks and connect
 by the composition root (:class:`attune_core.app.Attune`), never at import time.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from attune_core.errors import (
     AttuneError,
     BadRequest,
@@ -14,8 +16,6 @@ from attune_core.errors import (
     StorageError,
     ValidationError,
 )
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from attune_core.app import Attune
