@@ -575,7 +575,11 @@ def tree_pids(directory: Path) -> list[int]:
 
 
 def tree_started(directory: Path) -> bool:
-    return all((directory / name).exists() for name in ("stubborn", "plain"))
+    """Both grandchildren wrote their pid (the shell creates the file before writing it)."""
+    try:
+        return all((directory / name).read_text().endswith("\n") for name in ("stubborn", "plain"))
+    except FileNotFoundError:
+        return False
 
 
 async def test_timeout_kills_the_whole_process_group(runner: ProcessRunner, tmp_path: Path) -> None:
