@@ -181,12 +181,13 @@ class Attune:
             NotFound: There is no action ``ref``.
         """
         async with self.store.transaction() as uow:
-            if await uow.actions.find_by_ref(ref) is None:
+            action = await uow.actions.find_by_ref(ref)
+            if action is None:
                 raise NotFound(f"action {ref!r} not found")
             execution = await uow.executions.create(
                 Execution(
                     action_ref=ref,
-                    action=(await uow.actions.id_of(ref)),
+                    action=action.id,
                     config=dict(parameters or {}),
                     env_vars=dict(env_vars) if env_vars else None,
                 )

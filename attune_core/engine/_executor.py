@@ -270,6 +270,8 @@ class Executor:
         ]
         if not candidates:
             return None
+        if len(candidates) == 1:
+            return candidates[0].id
         # Least recently picked first would need state; the least loaded is what matters.
         loads = {
             w.id: await uow.executions.count(worker=w.id, status=list(ACTIVE_STATUSES))

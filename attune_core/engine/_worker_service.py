@@ -313,16 +313,11 @@ class WorkerService:
     ) -> dict[str, Any]:
         """System-, pack- and action-owned keys by name (narrower owners win)."""
         secrets: dict[str, Any] = {}
-        owners: list[tuple[OwnerType, dict[str, Any]]] = [(OwnerType.SYSTEM, {})]
-        if pack_id is not None:
-            owners.append((OwnerType.PACK, {"owner_pack": pack_id}))
-        if action_id is not None:
-            owners.append((OwnerType.ACTION, {"owner_action": action_id}))
-        for owner_type, match in owners:
-            for key in await uow.keys.list(owner_type=owner_type, **match):
-                secrets[key.name] = (
-                    self._box.open(key.value) if key.encrypted else _plain(key.value)
-                )
+        keys = await uow.keys.list_for_action(pack_id, action_id)
+        # Narrower owners win: system, then pack, then action.
+        rank = {OwnerType.SYSTEM: 0, OwnerType.PACK: 1, OwnerType.ACTION: 2}
+        for key in sorted(keys, key=lambda k: rank[k.owner_type]):
+            secrets[key.name] = self._box.open(key.value) if key.encrypted else _plain(key.value)
         return secrets
 
 

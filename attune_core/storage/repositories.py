@@ -509,6 +509,16 @@ class KeyRepository(RefRepository[Key]):
                 field=wanted,
             )
 
+    async def list_for_action(self, pack_id: int | None, action_id: int | None) -> list[Key]:
+        """The keys an action may use: system-owned, its pack's and its own (one query)."""
+        c = self.table.c
+        scopes = [c.owner_type == OwnerType.SYSTEM]
+        if pack_id is not None:
+            scopes.append(sa.and_(c.owner_type == OwnerType.PACK, c.owner_pack == pack_id))
+        if action_id is not None:
+            scopes.append(sa.and_(c.owner_type == OwnerType.ACTION, c.owner_action == action_id))
+        return await self._all(sa.select(self.table).where(sa.or_(*scopes)).order_by(c.ref))
+
     async def list_for_owner(self, owner_type: OwnerType, owner: str | None = None) -> list[Key]:
         """Keys of one owner type (and one owner, by its textual id/ref, if given)."""
         if owner is None:
