@@ -24,7 +24,9 @@ from typing import Any, Protocol
 
 import anyio
 import anyio.abc
+import attrs
 
+from attune_core.bus import RoutingKey
 from attune_core.config import Settings
 from attune_core.engine._executor import finish_execution
 from attune_core.engine._messages import (
@@ -35,12 +37,25 @@ from attune_core.engine._messages import (
     worker_control_queue,
     worker_queue,
 )
-from attune_core.engine.worker import ActionInvocation, ActionOutcome, ProcessRunner
+from attune_core.engine.worker import (
+    ActionInvocation,
+    ActionOutcome,
+    EnvironmentResult,
+    NoRuntimeVersion,
+    ProcessRunner,
+    ensure_environment,
+    existing_environment,
+    select_version,
+    verify_versions,
+)
 from attune_core.errors import AttuneError
 from attune_core.model import (
+    Action,
     Execution,
     ExecutionStatus,
     OwnerType,
+    PackEnvironment,
+    Runtime,
     Worker,
     WorkerRole,
     WorkerStatus,
@@ -68,6 +83,10 @@ class ActionRunner(Protocol):
     def close(self) -> None:
         """Release the runner's resources (scratch files)."""
         ...
+
+
+# (pack_ref, pack_dir, runtime_ref, execution_config, runtime version)
+_EnvironmentRequest = tuple[str, Path, str, dict[str, Any], str | None]
 
 
 def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
@@ -164,11 +183,23 @@ class WorkerService:
         assert worker.id is not None
         dispatch, dispatch_keys = worker_queue(worker.id)
         control, control_keys = worker_control_queue(worker.id)
+        packs_queue = f"attune.worker.{worker.id}.packs"
         await self._bus.declare_queue(dispatch, dispatch_keys)
         await self._bus.declare_queue(control, control_keys)
+        await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED])
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat)
+                tg.start_soon(self._prepare_all)
+                tg.start_soon(
+                    lambda: consume_forever(
+                        self._bus,
+                        packs_queue,
+                        self._on_pack_registered,
+                        prefetch=1,
+                        name=self._name,
+                    )
+                )
                 tg.start_soon(
                     lambda: consume_forever(
                         self._bus,
@@ -221,7 +252,7 @@ class WorkerService:
             if running is None:
                 return
             try:
-                invocation = await self._invocation(uow, running)
+                invocation, environment = await self._invocation(uow, running)
             except AttuneError as exc:
                 _, messages = await finish_execution(
                     uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
@@ -230,6 +261,16 @@ class WorkerService:
         if invocation is None:
             await publish_all(self._bus, messages)
             return
+        if environment is not None:
+            # Outside the transaction: building a virtualenv can take minutes.
+            try:
+                invocation = attrs.evolve(invocation, env_dir=await self._environment(*environment))
+            except AttuneError as exc:
+                outcome = ActionOutcome(
+                    status=ExecutionStatus.FAILED, result={"succeeded": False, "error": str(exc)}
+                )
+                await self._record(running, outcome)
+                return
         cancel = self._running.setdefault(execution_id, anyio.Event())
         try:
             outcome = await self._runner.run(invocation, cancel_event=cancel)
@@ -260,19 +301,21 @@ class WorkerService:
 
     # -- preparing a run ---------------------------------------------------------------------
 
-    async def _invocation(self, uow: UnitOfWork, execution: Execution) -> ActionInvocation:
+    async def _invocation(
+        self, uow: UnitOfWork, execution: Execution
+    ) -> tuple[ActionInvocation, _EnvironmentRequest | None]:
+        """What to run, and the runtime environment it needs (prepared after the transaction)."""
         assert execution.id is not None
         action = await uow.actions.find_by_ref(execution.action_ref)
         if action is None:
             raise AttuneError(f"action {execution.action_ref!r} not found")
-        runtime_ref = None
-        execution_config: dict[str, Any] = {}
+        runtime: Runtime | None = None
         if action.runtime is not None:
             runtime = await uow.runtimes.find(action.runtime)
             if runtime is None:
                 raise AttuneError(f"the runtime of action {action.ref!r} no longer exists")
-            runtime_ref = runtime.ref
-            execution_config = dict(runtime.execution_config)
+        runtime_ref = runtime.ref if runtime else None
+        execution_config, version = await self._execution_config(uow, action, runtime)
         pack_dir = None
         if not action.is_adhoc:
             pack_dir = resolve_pack_dir(self._settings.packs_base_dir, action.pack_ref)
@@ -280,6 +323,9 @@ class WorkerService:
                 raise AttuneError(
                     f"pack {action.pack_ref!r} has no files under {self._settings.packs_base_dir}"
                 )
+        environment: _EnvironmentRequest | None = None
+        if pack_dir is not None and runtime_ref is not None:
+            environment = (action.pack_ref, pack_dir, runtime_ref, execution_config, version)
         task = execution.workflow_task or {}
         timeout = (
             task.get("timeout_seconds") or action.timeout or self._settings.worker.default_timeout
@@ -306,7 +352,166 @@ class WorkerService:
             artifacts_dir=self._settings.data_dir / "artifacts" / str(execution.id),
             max_stdout_bytes=self._settings.worker.max_stdout_bytes,
             max_stderr_bytes=self._settings.worker.max_stderr_bytes,
+        ), environment
+
+    async def _execution_config(
+        self, uow: UnitOfWork, action: Action, runtime: Runtime | None
+    ) -> tuple[dict[str, Any], str | None]:
+        """The runtime's execution config, or that of the version the action's constraint picks."""
+        if runtime is None or runtime.id is None:
+            return {}, None
+        versions = await uow.runtime_versions.list_for_runtime(runtime.id)
+        if not versions:
+            if action.runtime_version_constraint:
+                raise NoRuntimeVersion(
+                    f"action {action.ref} needs {runtime.ref} {action.runtime_version_constraint}"
+                    " but the runtime has no versions registered"
+                )
+            return dict(runtime.execution_config), None
+        if not action.runtime_version_constraint:
+            # No constraint: the runtime's own configuration, as registered.
+            return dict(runtime.execution_config), None
+        chosen = select_version(
+            action.runtime_version_constraint, versions, runtime_ref=runtime.ref
         )
+        return dict(chosen.execution_config or runtime.execution_config), chosen.version
+
+    async def _environment(
+        self,
+        pack_ref: str,
+        pack_dir: Path,
+        runtime_ref: str,
+        execution_config: dict[str, Any],
+        version: str | None,
+    ) -> Path | None:
+        """The pack's ready environment for the runtime, built now if it is missing."""
+        found = await anyio.to_thread.run_sync(
+            lambda: existing_environment(
+                pack_ref=pack_ref,
+                pack_dir=pack_dir,
+                runtime_ref=runtime_ref,
+                execution_config=execution_config,
+                runtime_envs_dir=self._settings.runtime_envs_dir,
+                version=version,
+            )
+        )
+        if found is not None:
+            return found
+        result = await self._build_environment(
+            pack_ref, pack_dir, runtime_ref, execution_config, version
+        )
+        if result.error:
+            raise AttuneError(
+                f"the {runtime_ref} environment of pack {pack_ref} could not be built: "
+                f"{result.error}"
+            )
+        return result.env_dir
+
+    async def _build_environment(
+        self,
+        pack_ref: str,
+        pack_dir: Path,
+        runtime_ref: str,
+        execution_config: dict[str, Any],
+        version: str | None = None,
+    ) -> EnvironmentResult:
+        """Create or refresh an environment and record the outcome in ``pack_environment``."""
+        result = await ensure_environment(
+            pack_ref=pack_ref,
+            pack_dir=pack_dir,
+            runtime_ref=runtime_ref,
+            execution_config=execution_config,
+            runtime_envs_dir=self._settings.runtime_envs_dir,
+            version=version,
+        )
+        if result.env_dir is None and result.error is None:
+            return result  # this runtime needs no environment for this pack
+        if version is not None:
+            # pack_environment holds one row per (pack, runtime): the base environment.
+            # Per-version environments live beside it ({runtime}-{version}) and are logged.
+            log.info(
+                "environment %s for %s %s: %s",
+                result.status,
+                pack_ref,
+                runtime_ref,
+                version,
+                extra={"pack_ref": pack_ref, "runtime_ref": runtime_ref, "version": version},
+            )
+            return result
+        now = self._clock.now()
+        async with self._store.transaction() as uow:
+            pack = await uow.packs.find_by_ref(pack_ref)
+            runtime = await uow.runtimes.find_by_ref(runtime_ref)
+            if pack is None or pack.id is None or runtime is None or runtime.id is None:
+                return result
+            record = await uow.pack_environments.find_for(pack.id, runtime.id)
+            values: dict[str, Any] = {
+                "env_path": str(result.env_dir or ""),
+                "status": result.status,
+                "install_error": result.error,
+                "last_verified": now,
+            }
+            if result.changed or record is None:
+                # Keep the log of the install that built it; "up to date" says nothing new.
+                values.update(install_log=result.log[-100_000:], installed_at=now)
+            if record is None:
+                await uow.pack_environments.create(
+                    PackEnvironment(
+                        pack=pack.id,
+                        pack_ref=pack_ref,
+                        runtime=runtime.id,
+                        runtime_ref=runtime_ref,
+                        **values,
+                    )
+                )
+            else:
+                assert record.id is not None
+                await uow.pack_environments.update(record.id, **values)
+        return result
+
+    # -- preparing environments ---------------------------------------------------------------
+
+    async def _prepare_all(self) -> None:
+        """At start: verify runtime versions, then prepare every registered pack's environments."""
+        await self._verify_runtime_versions()
+        async with self._store.read() as uow:
+            packs = [p.ref for p in await uow.packs.list()]
+        for pack_ref in packs:
+            await self._prepare_pack(pack_ref)
+
+    async def _on_pack_registered(self, payload: Mapping[str, Any]) -> None:
+        await self._verify_runtime_versions()
+        await self._prepare_pack(str(payload["pack_ref"]))
+
+    async def _verify_runtime_versions(self) -> None:
+        async with self._store.read() as uow:
+            versions = await uow.runtime_versions.list()
+        unchecked = [v for v in versions if v.verified_at is None]
+        if not unchecked:
+            return
+        checks = await verify_versions(unchecked)
+        async with self._store.transaction() as uow:
+            for check in checks:
+                assert check.runtime_version.id is not None
+                await uow.runtime_versions.update(
+                    check.runtime_version.id,
+                    available=check.available,
+                    verified_at=self._clock.now(),
+                )
+
+    async def _prepare_pack(self, pack_ref: str) -> None:
+        """Build the environments a pack's actions need (recorded in ``pack_environment``)."""
+        pack_dir = resolve_pack_dir(self._settings.packs_base_dir, pack_ref)
+        if pack_dir is None:
+            return
+        async with self._store.read() as uow:
+            actions = await uow.actions.list(pack_ref=pack_ref)
+            runtime_ids = {a.runtime for a in actions if a.runtime is not None}
+            runtimes = [r for r in [await uow.runtimes.find(i) for i in runtime_ids] if r]
+        for runtime in runtimes:
+            await self._build_environment(
+                pack_ref, pack_dir, runtime.ref, dict(runtime.execution_config)
+            )
 
     async def _secrets(
         self, uow: UnitOfWork, pack_id: int | None, action_id: int | None
