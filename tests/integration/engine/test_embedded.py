@@ -190,3 +190,47 @@ async def test_rerun_repeats_with_the_same_parameters(attune: Attune) -> None:
     done = await attune.wait(again.id, timeout=30)
     assert done.result["data"] == {"sum": 3}
     assert done.original_execution == first.id
+
+
+async def test_pause_holds_the_next_task_until_resume(attune: Attune) -> None:
+    execution = await attune.execute("demo.two_steps")
+    assert execution.id is not None
+    await until(
+        lambda: attune.executions(parent=execution.id, status=ExecutionStatus.RUNNING),  # type: ignore[arg-type]
+        lambda found: len(found) == 1,
+    )
+    await attune.pause(execution.id)
+    first = (await attune.executions(parent=execution.id))[0]
+    assert first.id is not None
+    await attune.wait(first.id, timeout=30)
+    await anyio.sleep(0.5)  # time enough for the second task to start, were it not paused
+    assert tasks_of(await attune.executions(parent=execution.id)) == [("first", "completed")]
+    async with attune.store.read() as uow:
+        record = await uow.workflow_executions.find_by_execution(execution.id)
+    assert record is not None and record.paused
+    assert (await attune.get_execution(execution.id)).status is ExecutionStatus.RUNNING
+
+    await attune.resume(execution.id)
+    done = await attune.wait(execution.id, timeout=30)
+    assert done.status is COMPLETED
+    assert tasks_of(await attune.executions(parent=execution.id)) == [
+        ("first", "completed"),
+        ("second", "completed"),
+    ]
+
+
+async def test_broken_workflow_definition_fails_the_execution_with_the_reason(
+    attune: Attune,
+) -> None:
+    async with attune.store.transaction() as uow:
+        workflow = await uow.workflow_definitions.get_by_ref("demo.chain")
+        assert workflow.id is not None
+        await uow.workflow_definitions.update(
+            workflow.id,
+            definition={
+                "tasks": [{"name": "a", "action": "demo.add", "next": [{"do": "missing"}]}]
+            },
+        )
+    execution = await attune.run("demo.chain", {"a": 1}, timeout=30)
+    assert execution.status is FAILED
+    assert "missing" in execution.result["error"]
