@@ -42,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest -p no:xdist -m benchmark tests/benchmarks -s
+	$(BIN)/python -m pytest -p no:xdist -m benchmark tests/benchmarks -s -o timeout=3600
 
 up: $(STAMP)
 	$(BIN)/attune up

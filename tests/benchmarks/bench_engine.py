@@ -19,9 +19,9 @@ from attune_core.model import ExecutionStatus
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.anyio]
 
-SEQUENTIAL = 200
+SEQUENTIAL = 1000
 CHAIN = 40
-ITEMS = 200
+ITEMS = 1000
 
 
 @pytest.fixture
