@@ -27,13 +27,24 @@ import anyio.abc
 from attune_core.bus import InMemoryBus, RoutingKey
 from attune_core.clock import SystemClock
 from attune_core.config import Settings, load_settings
+from attune_core.engine._events import parse_trigger_instance, store_event
 from attune_core.engine._executor import Executor
 from attune_core.engine._messages import publish_all
+from attune_core.engine._notifier import Notifier, Subscription
+from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
 from attune_core.engine._worker_service import ActionRunner, WorkerService
 from attune_core.errors import NotFound
-from attune_core.model import Execution, ExecutionStatus
+from attune_core.model import (
+    Enforcement,
+    EnforcementStatus,
+    Event,
+    Execution,
+    ExecutionStatus,
+    Rule,
+)
 from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
+from attune_core.rules import validate_conditions
 from attune_core.storage import Store, migrate
 
 __all__ = ["Attune"]
@@ -56,12 +67,18 @@ class Attune:
         bus: Bus,
         clock: Clock,
         executor: Executor,
+        notifier: Notifier | None = None,
+        timers: TimerHost | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
         self.clock = clock
         self.executor = executor
+        self.notifier = notifier or Notifier(bus, clock.now)
+        self.timers = timers or TimerHost(
+            store, bus, clock, poll_interval=settings.sensor.poll_interval
+        )
         self._waiters: dict[int, anyio.Event] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -107,10 +124,13 @@ class Attune:
                 attune = cls(
                     settings=settings, store=store, bus=bus, clock=clock, executor=executor
                 )
+                store.on_commit(attune.notifier.on_commit)
                 async with anyio.create_task_group() as tg:
                     await tg.start(attune._watch)
+                    await tg.start(attune.notifier.run)
                     await tg.start(executor.run)
                     await tg.start(worker.run)
+                    await tg.start(attune.timers.run)
                     if core_pack:
                         await attune.register_pack(packs_dir() / "core")
                     for path in packs:
@@ -283,6 +303,228 @@ class Attune:
             self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
         )
         return execution
+
+    # -- events -------------------------------------------------------------------------------
+
+    async def fire(
+        self,
+        trigger_ref: str,
+        payload: Any = None,
+        *,
+        trigger_instance_id: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        source_ref: str | None = None,
+    ) -> Event:
+        """Fire trigger ``trigger_ref`` as a sensor would: store an event and apply its rules.
+
+        When this returns, the event, its enforcements and their executions (``requested``)
+        are stored; the executions then run as usual.
+
+        Args:
+            trigger_ref: The trigger.
+            payload: The event payload (any JSON value; usually an object).
+            trigger_instance_id: ``"rule_<id>"`` pins the event to that rule: only it fires.
+            config: The trigger instance's configuration, kept on the event.
+            source_ref: The sensor that emitted the event, if any.
+
+        Raises:
+            NotFound: no such trigger (or pinned rule).
+            ValidationError: a malformed ``trigger_instance_id``.
+        """
+        rule_id = parse_trigger_instance(trigger_instance_id)
+        async with self.store.transaction() as uow:
+            event, messages = await store_event(
+                uow,
+                trigger_ref,
+                payload,
+                clock=self.clock,
+                rule_id=rule_id,
+                config=config,
+                source_ref=source_ref,
+            )
+        await publish_all(self.bus, messages)
+        return event
+
+    async def events(
+        self,
+        *,
+        trigger_ref: str | None = None,
+        rule_ref: str | None = None,
+        source_ref: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Event]:
+        """Stored events, newest first, matching every filter given."""
+        filters = _given(trigger_ref=trigger_ref, rule_ref=rule_ref, source_ref=source_ref)
+        async with self.store.read() as uow:
+            return await uow.events.list(limit=limit, offset=offset, **filters)
+
+    async def get_event(self, event_id: int) -> Event:
+        """The event with this id; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            return await uow.events.get(event_id)
+
+    async def enforcements(
+        self,
+        *,
+        rule_ref: str | None = None,
+        event: int | None = None,
+        status: EnforcementStatus | str | None = None,
+        trigger_ref: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Enforcement]:
+        """Enforcements, newest first, matching every filter given."""
+        filters = _given(rule_ref=rule_ref, event=event, status=status, trigger_ref=trigger_ref)
+        async with self.store.read() as uow:
+            return await uow.enforcements.list(limit=limit, offset=offset, **filters)
+
+    # -- rules ------------------------------------------------------------------------------
+
+    async def create_rule(
+        self,
+        ref: str,
+        *,
+        trigger_ref: str,
+        action_ref: str,
+        pack_ref: str | None = None,
+        label: str | None = None,
+        description: str | None = None,
+        conditions: Any = None,
+        action_params: Mapping[str, Any] | None = None,
+        trigger_params: Mapping[str, Any] | None = None,
+        enabled: bool = True,
+    ) -> Rule:
+        """Create an (ad hoc) rule; it takes effect at once (a timer rule starts its timer).
+
+        Raises:
+            NotFound: the pack, trigger or action does not exist.
+            ValidationError: malformed conditions or timer parameters, a bad ref.
+            Conflict: a rule ``ref`` already exists.
+        """
+        pack_ref = pack_ref or ref.split(".", 1)[0]
+        validate_conditions(conditions)
+        if trigger_ref in TIMER_TRIGGERS:
+            schedule_for(trigger_ref, dict(trigger_params or {}))
+        async with self.store.transaction() as uow:
+            pack = await uow.packs.get_by_ref(pack_ref)
+            trigger = await uow.triggers.get_by_ref(trigger_ref)
+            action = await uow.actions.get_by_ref(action_ref)
+            rule: Rule = await uow.rules.create(
+                Rule(
+                    ref=ref,
+                    pack=pack.id,
+                    pack_ref=pack_ref,
+                    label=label or ref,
+                    description=description,
+                    action=action.id,
+                    action_ref=action_ref,
+                    trigger=trigger.id,
+                    trigger_ref=trigger_ref,
+                    conditions=conditions if conditions is not None else {},
+                    action_params=dict(action_params or {}),
+                    trigger_params=dict(trigger_params or {}),
+                    enabled=enabled,
+                    is_adhoc=True,
+                )
+            )
+        await self._rule_changed(rule, RoutingKey.RULE_CREATED)
+        return rule
+
+    async def update_rule(self, ref: str, **changes: Any) -> Rule:
+        """Change fields of a rule (conditions, action_params, trigger_params, enabled, ...).
+
+        Raises:
+            NotFound: no rule ``ref``.
+            ValidationError: malformed conditions or timer parameters.
+        """
+        if "conditions" in changes:
+            validate_conditions(changes["conditions"])
+        async with self.store.transaction() as uow:
+            rule: Rule = await uow.rules.get_by_ref(ref)
+            trigger_ref = changes.get("trigger_ref", rule.trigger_ref)
+            if trigger_ref in TIMER_TRIGGERS:
+                schedule_for(trigger_ref, changes.get("trigger_params", rule.trigger_params))
+            assert rule.id is not None
+            rule = await uow.rules.update(rule.id, **changes)
+        await self._rule_changed(
+            rule, RoutingKey.RULE_ENABLED if rule.enabled else RoutingKey.RULE_DISABLED
+        )
+        return rule
+
+    async def enable_rule(self, ref: str) -> Rule:
+        """Enable a rule (its timer, if any, starts at once)."""
+        return await self.update_rule(ref, enabled=True)
+
+    async def disable_rule(self, ref: str) -> Rule:
+        """Disable a rule: no new enforcement from now on; its timer stops."""
+        return await self.update_rule(ref, enabled=False)
+
+    async def delete_rule(self, ref: str) -> None:
+        """Delete a rule (its timer stops); :class:`NotFound` if there is none."""
+        async with self.store.transaction() as uow:
+            rule = await uow.rules.get_by_ref(ref)
+            await uow.rules.delete_by_ref(ref)
+        await self._rule_changed(rule, RoutingKey.RULE_DISABLED, deleted=True)
+
+    async def get_rule(self, ref: str) -> Rule:
+        """The rule ``ref``; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            rule: Rule = await uow.rules.get_by_ref(ref)
+        return rule
+
+    async def rules(
+        self,
+        *,
+        trigger_ref: str | None = None,
+        action_ref: str | None = None,
+        pack_ref: str | None = None,
+        enabled: bool | None = None,
+    ) -> list[Rule]:
+        """Rules by ref, matching every filter given."""
+        filters = _given(
+            trigger_ref=trigger_ref, action_ref=action_ref, pack_ref=pack_ref, enabled=enabled
+        )
+        async with self.store.read() as uow:
+            return await uow.rules.list(**filters)
+
+    async def _rule_changed(self, rule: Rule, routing_key: str, *, deleted: bool = False) -> None:
+        await self.bus.publish(
+            routing_key,
+            {
+                "rule_id": rule.id,
+                "rule_ref": rule.ref,
+                "trigger_ref": rule.trigger_ref,
+                "enabled": rule.enabled and not deleted,
+                "deleted": deleted,
+            },
+        )
+
+    # -- notifications ----------------------------------------------------------------------
+
+    def subscribe(self, filters: str | Sequence[str] = "all") -> Subscription:
+        """Subscribe to notifications (api-contract.md "Notifier"), from now on.
+
+        Example::
+
+            async with attune.subscribe("entity_type:execution") as notifications:
+                await attune.execute("core.noop")
+                async for frame in notifications:
+                    print(frame["notification_type"], frame["payload"]["status"])
+
+        Args:
+            filters: ``all``, ``entity_type:<t>``, ``entity:<t>:<id>``,
+                ``notification_type:<n>`` or ``user:<id>`` (or a list: any of them).
+
+        Raises:
+            ValidationError: a malformed filter.
+        """
+        return self.notifier.subscribe(filters)
+
+
+def _given(**filters: Any) -> dict[str, Any]:
+    """The filters that were given (not ``None``)."""
+    return {name: value for name, value in filters.items() if value is not None}
 
 
 def _copy_tree(source: Path, target: Path) -> None:

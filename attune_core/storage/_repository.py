@@ -32,11 +32,29 @@ from attune_core.storage.tables import metadata
 if TYPE_CHECKING:
     from attune_core.storage._store import UnitOfWork
 
-__all__ = ["RefRepository", "Repository"]
+__all__ = ["Change", "RefRepository", "Repository"]
 
 E = TypeVar("E")
 
 MAX_PAGE = 1000  # hard cap on one list() call; the API clamps lower (100) on its own
+
+
+@attrs.frozen
+class Change:
+    """A change announced after its transaction commits (``Store.on_commit`` listeners).
+
+    Attributes:
+        entity_type: ``execution``, ``event``, ``enforcement``, ``inquiry``,
+            ``workflow_execution``.
+        kind: ``created`` or ``status`` (the status changed).
+        entity: The entity as stored.
+        old_status: The status before a ``status`` change (when known).
+    """
+
+    entity_type: str
+    kind: str
+    entity: Any
+    old_status: Any
 
 
 def _as_row(entity: Any) -> dict[str, Any]:
@@ -53,6 +71,9 @@ class Repository(Generic[E]):
     order: ClassVar[Sequence[tuple[str, bool]]] = (("id", True),)
     # Set on tables whose changes are recorded field by field (execution, worker).
     history: ClassVar[HistorySpec | None] = None
+    # Set on tables whose inserts and status changes are announced after commit (the
+    # notifier's "one notification per change"): the entity type name, e.g. "execution".
+    announce: ClassVar[str | None] = None
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -136,6 +157,8 @@ class Repository(Generic[E]):
         stored = await self._one_or_none(sa.insert(self.table).values(values).returning(self.table))
         assert stored is not None
         await self._after_insert(stored)
+        if self.announce is not None:
+            self._uow.record_change(Change(self.announce, "created", stored, None))
         return stored
 
     async def find(self, id: int) -> E | None:
@@ -173,6 +196,11 @@ class Repository(Generic[E]):
         self.validate(changes, partial=True)
         if "updated" in self._columns:
             changes["updated"] = self._now()
+        old_status = None
+        if self.announce is not None and "status" in changes and self.history is None:
+            old_status = (
+                await self._execute(sa.select(self.table.c.status).where(self.table.c.id == id))
+            ).scalar_one_or_none()
         if self.history is not None:
             updated = await self._tracked_change(id, None, changes)
         else:
@@ -183,9 +211,17 @@ class Repository(Generic[E]):
                 .returning(self.table)
             )
             updated = await self._one_or_none(statement)
+            if updated is not None and "status" in changes and self.announce is not None:
+                self._announce_status(updated, old_status)
         if updated is None:
             raise NotFound(f"{self.name} {id} not found")
         return updated
+
+    def _announce_status(self, entity: Any, old_status: Any) -> None:
+        if self.announce is None or entity.status == old_status:
+            return
+        old = old_status.value if isinstance(old_status, Enum) else old_status
+        self._uow.record_change(Change(self.announce, "status", entity, old))
 
     async def transition(
         self,
@@ -213,7 +249,10 @@ class Repository(Generic[E]):
             .values(values)
             .returning(self.table)
         )
-        return await self._one_or_none(statement)
+        changed = await self._one_or_none(statement)
+        if changed is not None:
+            self._announce_status(changed, wanted[0] if len(wanted) == 1 else None)
+        return changed
 
     async def delete(self, id: int) -> None:
         """Delete the entity; :class:`NotFound` when it does not exist."""
@@ -250,7 +289,10 @@ class Repository(Generic[E]):
         if new is None:
             return None
         await self._record(HistoryOperation.UPDATE, old=dict(old._mapping), new=dict(new._mapping))
-        return self._to_entity(new)
+        entity = self._to_entity(new)
+        if "status" in values:
+            self._announce_status(entity, old.status)
+        return entity
 
     def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """Adjust the values of a tracked change knowing the old row (override point)."""

@@ -15,7 +15,7 @@ unit of work and never outlive it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import cached_property
@@ -32,6 +32,7 @@ from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
 from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
+from attune_core.storage._repository import Change
 
 __all__ = ["Store", "UnitOfWork"]
 
@@ -44,6 +45,11 @@ class UnitOfWork:
     def __init__(self, connection: AsyncConnection, now: Callable[[], datetime]) -> None:
         self.connection = connection
         self.now = now
+        self.changes: list[Change] = []
+
+    def record_change(self, change: Change) -> None:
+        """Remember a change to announce once the transaction has committed."""
+        self.changes.append(change)
 
     @cached_property
     def packs(self) -> r.PackRepository:
@@ -165,6 +171,15 @@ class Store:
         # acquiring the lock after its task is gone; the busy timeout remains for writers in
         # other processes.
         self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
+        self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
+
+    def on_commit(self, listener: Callable[[list[Change]], Awaitable[None]]) -> None:
+        """Call ``listener`` with the announced changes of every committed transaction.
+
+        Listeners run after the commit (outside the write lock); one that raises is logged
+        and never undoes or blocks the transaction's caller.
+        """
+        self._listeners.append(listener)
 
     @classmethod
     async def open(
@@ -249,14 +264,23 @@ class Store:
         async with self._writer(), self._connection() as conn:
             with anyio.CancelScope(shield=True):
                 transaction = await conn.begin()
+            uow = UnitOfWork(conn, self._now)
             try:
-                yield UnitOfWork(conn, self._now)
+                yield uow
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await transaction.rollback()
                 raise
             with anyio.CancelScope(shield=True):
                 await transaction.commit()
+            changes = uow.changes
+        if changes and self._listeners:
+            with anyio.CancelScope(shield=True):
+                for listener in self._listeners:
+                    try:
+                        await listener(changes)
+                    except Exception:
+                        log.exception("a commit listener failed")
 
     @asynccontextmanager
     async def _writer(self) -> AsyncIterator[None]:

@@ -52,7 +52,7 @@ from attune_core.model import (
 )
 from attune_core.storage import tables as t
 from attune_core.storage._history import HistorySpec
-from attune_core.storage._repository import RefRepository, Repository
+from attune_core.storage._repository import MAX_PAGE, RefRepository, Repository
 
 __all__ = [
     "ActionRepository",
@@ -306,9 +306,26 @@ class EventRepository(Repository[Event]):
     entity = Event
     name = "event"
     order = NEWEST_FIRST
+    announce = "event"
 
     async def update(self, id: int, **changes: Any) -> Event:
         raise ValidationError("events are immutable")
+
+    async def list_unenforced(
+        self, *, since: datetime, before: datetime, limit: int = MAX_PAGE
+    ) -> list[Event]:
+        """Events created in [since, before) that no enforcement refers to, oldest first."""
+        e, f = self.table, t.enforcement
+        return await self._all(
+            sa.select(e)
+            .where(
+                e.c.created >= since,
+                e.c.created < before,
+                ~sa.exists(sa.select(f.c.id).where(f.c.event == e.c.id)),
+            )
+            .order_by(e.c.created, e.c.id)
+            .limit(limit)
+        )
 
     async def purge_before(self, before: datetime) -> int:
         """Delete events created before ``before`` (retention); returns how many."""
@@ -323,6 +340,7 @@ class EnforcementRepository(Repository[Enforcement]):
     entity = Enforcement
     name = "enforcement"
     order = NEWEST_FIRST
+    announce = "enforcement"
 
     async def update(self, id: int, **changes: Any) -> Enforcement:
         raise ValidationError("enforcements change only through resolve()")
@@ -351,6 +369,7 @@ class ExecutionRepository(Repository[Execution]):
     entity = Execution
     name = "execution"
     order = NEWEST_FIRST
+    announce = "execution"
     history = _EXECUTION_HISTORY
 
     def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -389,6 +408,7 @@ class WorkflowExecutionRepository(Repository[WorkflowExecution]):
     entity = WorkflowExecution
     name = "workflow execution"
     order = NEWEST_FIRST
+    announce = "workflow_execution"
 
     async def find_by_execution(
         self, execution_id: int, *, lock: bool = False
@@ -410,6 +430,7 @@ class InquiryRepository(Repository[Inquiry]):
     entity = Inquiry
     name = "inquiry"
     order = NEWEST_FIRST
+    announce = "inquiry"
 
     async def list_overdue(self, now: datetime) -> list[Inquiry]:
         """Pending inquiries whose ``timeout_at`` has passed."""

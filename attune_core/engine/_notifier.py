@@ -1,0 +1,288 @@
+"""Notifications: one per change (api-contract.md "Notifier"), delivered to subscribers.
+
+Rules of this file:
+
+1. Changes come from the store's commit listener (``Store.on_commit``), so every path that
+   changes an execution, event, enforcement, inquiry or workflow execution is covered, and
+   nothing is announced that did not commit.
+2. A notification is published on the bus (``notification.created``, payload = the frame the
+   WebSocket sends); the :class:`Notifier` consumes them and fans them out to in-process
+   subscribers (``Attune.subscribe``). The WebSocket service does the same over the network.
+3. A slow subscriber never slows the engine: its buffer is bounded and, when full, the
+   oldest notifications are dropped for it (counted in :attr:`Subscription.dropped`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from attune_core.bus import RoutingKey
+from attune_core.errors import ValidationError
+from attune_core.ports import Bus
+from attune_core.storage import Change
+
+__all__ = [
+    "NOTIFICATION_TYPES",
+    "Notifier",
+    "Subscription",
+    "matches_filter",
+    "notifications_for",
+    "validate_filter",
+]
+
+log = logging.getLogger(__name__)
+
+NOTIFICATION_TYPES = (
+    "execution_created",
+    "execution_status_changed",
+    "event_created",
+    "enforcement_created",
+    "enforcement_status_changed",
+    "inquiry_created",
+    "inquiry_responded",
+    "inquiry_timeout",
+    "workflow_execution_status_changed",
+)
+DEFAULT_BUFFER = 10_000  # notifications kept per subscriber before the oldest are dropped
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _payload(change: Change) -> dict[str, Any]:
+    entity = change.entity
+    fields: dict[str, Sequence[str]] = {
+        "execution": (
+            "id",
+            "action_ref",
+            "status",
+            "parent",
+            "enforcement",
+            "rule_ref",
+            "trigger_ref",
+            "worker",
+            "started_at",
+            "created",
+            "updated",
+        ),
+        "event": ("id", "trigger", "trigger_ref", "rule", "rule_ref", "source_ref", "created"),
+        "enforcement": (
+            "id",
+            "rule",
+            "rule_ref",
+            "trigger_ref",
+            "event",
+            "status",
+            "created",
+            "resolved_at",
+        ),
+        "inquiry": (
+            "id",
+            "execution",
+            "prompt",
+            "assigned_to",
+            "status",
+            "timeout_at",
+            "responded_at",
+        ),
+        "workflow_execution": ("id", "execution", "status", "paused", "error_message"),
+    }
+    payload = {name: _plain(getattr(entity, name, None)) for name in fields[change.entity_type]}
+    if change.kind == "status":
+        payload["old_status"] = _plain(change.old_status)
+    return payload
+
+
+def _notification_type(change: Change) -> str | None:
+    kind, entity_type = change.kind, change.entity_type
+    if entity_type == "inquiry" and kind == "status":
+        status = _plain(change.entity.status)
+        return {"responded": "inquiry_responded", "timeout": "inquiry_timeout"}.get(status)
+    if kind == "created":
+        return {
+            "execution": "execution_created",
+            "event": "event_created",
+            "enforcement": "enforcement_created",
+            "inquiry": "inquiry_created",
+        }.get(entity_type)
+    return {
+        "execution": "execution_status_changed",
+        "enforcement": "enforcement_status_changed",
+        "workflow_execution": "workflow_execution_status_changed",
+    }.get(entity_type)
+
+
+def notifications_for(changes: Iterable[Change], now: datetime) -> list[dict[str, Any]]:
+    """The notification frames for committed changes (unannounced kinds are skipped)."""
+    frames = []
+    for change in changes:
+        notification_type = _notification_type(change)
+        if notification_type is None:
+            continue
+        frames.append(
+            {
+                "type": "notification",
+                "notification_type": notification_type,
+                "entity_type": change.entity_type,
+                "entity_id": change.entity.id,
+                "user_id": None,
+                "payload": _payload(change),
+                "timestamp": now.isoformat(),
+            }
+        )
+    return frames
+
+
+def validate_filter(text: str) -> str:
+    """Check a subscription filter; returns it.
+
+    Raises:
+        ValidationError: not one of ``all``, ``entity_type:<t>``, ``entity:<t>:<id>``,
+            ``notification_type:<n>``, ``user:<id>``.
+    """
+    if text == "all":
+        return text
+    kind, _, rest = text.partition(":")
+    if kind in ("entity_type", "notification_type", "user") and rest:
+        return text
+    if kind == "entity" and rest.count(":") == 1 and all(rest.split(":")):
+        return text
+    raise ValidationError(
+        f"invalid filter {text!r}: use all, entity_type:<t>, entity:<t>:<id>, "
+        "notification_type:<n> or user:<id>",
+        field="filter",
+    )
+
+
+def matches_filter(text: str, frame: Mapping[str, Any]) -> bool:
+    """Whether the notification ``frame`` passes the subscription filter ``text``."""
+    if text == "all":
+        return True
+    kind, _, rest = text.partition(":")
+    if kind == "entity_type":
+        return str(frame.get("entity_type")) == rest
+    if kind == "notification_type":
+        return str(frame.get("notification_type")) == rest
+    if kind == "user":
+        return str(frame.get("user_id")) == rest
+    if kind == "entity":
+        entity_type, _, entity_id = rest.partition(":")
+        return (
+            str(frame.get("entity_type")) == entity_type
+            and str(frame.get("entity_id")) == entity_id
+        )
+    return False
+
+
+class Subscription:
+    """Notifications matching a set of filters, as an async iterator of frames.
+
+    Use it as ``async with attune.subscribe("entity_type:execution") as sub: async for frame
+    in sub: ...``; leaving the block unsubscribes. It is registered as soon as it is created,
+    so nothing committed afterwards is missed.
+
+    Attributes:
+        filters: The filters (a frame passing any of them is delivered).
+        dropped: Notifications dropped because the buffer was full.
+    """
+
+    def __init__(
+        self, filters: Sequence[str], on_close: Callable[[Subscription], None], buffer: int
+    ) -> None:
+        self.filters = [validate_filter(f) for f in filters]
+        self.dropped = 0
+        self._queue: deque[dict[str, Any]] = deque()
+        self._buffer = buffer
+        self._arrived = anyio.Event()
+        self._closed = False
+        self._on_close = on_close
+
+    def offer(self, frame: dict[str, Any]) -> None:
+        """Queue ``frame`` if it passes the filters (called by the notifier)."""
+        if self._closed or not any(matches_filter(f, frame) for f in self.filters):
+            return
+        if len(self._queue) >= self._buffer:
+            self._queue.popleft()
+            self.dropped += 1
+        self._queue.append(frame)
+        self._arrived.set()
+
+    def close(self) -> None:
+        """Stop receiving; a pending ``async for`` ends."""
+        if not self._closed:
+            self._closed = True
+            self._on_close(self)
+            self._arrived.set()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        while not self._queue:
+            if self._closed:
+                raise StopAsyncIteration
+            self._arrived = anyio.Event()
+            await self._arrived.wait()
+        return self._queue.popleft()
+
+    async def get(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next notification (waiting at most ``timeout`` seconds, real time)."""
+        with anyio.fail_after(timeout):
+            return await self.__anext__()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Notifier:
+    """Turns committed changes into notifications and delivers them to subscribers."""
+
+    def __init__(self, bus: Bus, now: Callable[[], datetime]) -> None:
+        self._bus = bus
+        self._now = now
+        self._subscriptions: set[Subscription] = set()
+        self._queue = f"attune.notifier.{uuid.uuid4().hex}"
+
+    async def on_commit(self, changes: list[Change]) -> None:
+        """The store's commit listener: publish one notification per announced change."""
+        for frame in notifications_for(changes, self._now()):
+            await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, frame)
+
+    def subscribe(
+        self, filters: str | Sequence[str] = "all", *, buffer: int = DEFAULT_BUFFER
+    ) -> Subscription:
+        """A new subscription (see :class:`Subscription`)."""
+        wanted = [filters] if isinstance(filters, str) else list(filters)
+        subscription = Subscription(wanted, self._subscriptions.discard, buffer)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Deliver ``notification.created`` messages to the subscribers until cancelled."""
+        await self._bus.declare_queue(self._queue, [RoutingKey.NOTIFICATION_CREATED])
+        async with self._bus.consume(self._queue, prefetch=1000) as deliveries:
+            task_status.started()
+            async for delivery in deliveries:
+                frame = dict(delivery.envelope.payload)
+                for subscription in list(self._subscriptions):
+                    subscription.offer(frame)
+                await delivery.ack()

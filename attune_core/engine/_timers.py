@@ -1,0 +1,343 @@
+"""The core timer sensor: one timer per enabled rule of a core timer trigger.
+
+Rules of this file:
+
+1. Timers run on the Clock port only (``clock.now()``, ``clock.sleep()``), so tests drive them
+   with a FakeClock.
+2. Fire times come from the schedule, never from accumulated sleeps: each slot is computed
+   from the previous *slot* (interval: slot + period; cron: the next cron time after the slot),
+   so a late wake-up does not push later events. A timer woken late fires the slots it missed,
+   up to ``MAX_CATCH_UP`` in a row; beyond that it skips ahead to the next future slot.
+3. A rule's timer is (re)started or stopped when the rule changes: the host listens to
+   ``rule.created``, ``rule.enabled``, ``rule.disabled`` and ``pack.registered`` and re-reads
+   the rule; a periodic sweep of the database (``sensor.poll_interval``) is the safety net.
+4. Each event is pinned to its rule (``event.rule``) and fires only that rule. A
+   ``core.datetimetimer`` whose ``fire_at`` is already past when its timer starts never fires.
+5. Invalid ``trigger_params`` (a broken cron expression, an unknown unit, a bad date) never
+   crash the host: the timer is not started and the reason is kept in :attr:`TimerHost.problems`
+   (and logged). Rules created through ``Attune.create_rule`` are checked up front.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import anyio
+import anyio.abc
+import attrs
+
+from attune_core.bus import RoutingKey
+from attune_core.engine._events import store_event
+from attune_core.engine._messages import consume_forever, publish_all
+from attune_core.errors import AttuneError, ValidationError
+from attune_core.model import Rule
+from attune_core.ports import Bus, Clock
+from attune_core.storage import Store
+
+__all__ = ["TIMER_TRIGGERS", "Schedule", "TimerHost", "schedule_for"]
+
+log = logging.getLogger(__name__)
+
+INTERVAL = "core.intervaltimer"
+CRON = "core.crontimer"
+DATETIME = "core.datetimetimer"
+TIMER_TRIGGERS = (INTERVAL, CRON, DATETIME)
+TIMER_QUEUE = "attune.timers"
+MAX_CATCH_UP = 100  # missed slots fired back to back before a timer skips ahead
+_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _zone(params: Mapping[str, Any]) -> ZoneInfo:
+    name = params.get("timezone") or "UTC"
+    if not isinstance(name, str):
+        raise ValidationError(f"timezone must be a string, got {name!r}", field="timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"unknown timezone {name!r}", field="timezone") from None
+
+
+@attrs.frozen
+class Schedule:
+    """When a timer fires: ``first(start)`` then ``next(slot)``; ``None`` means never again."""
+
+    trigger_ref: str
+    params: Mapping[str, Any]
+    period: timedelta | None = None
+    zone: ZoneInfo = attrs.field(factory=lambda: ZoneInfo("UTC"))
+    fire_at: datetime | None = None
+
+    def first(self, start: datetime) -> datetime | None:
+        """The first slot of a timer started at ``start``."""
+        if self.trigger_ref == INTERVAL:
+            assert self.period is not None
+            return start + self.period
+        if self.trigger_ref == DATETIME:
+            assert self.fire_at is not None
+            return self.fire_at if self.fire_at > start else None
+        return self._cron_after(start)
+
+    def next(self, slot: datetime) -> datetime | None:
+        """The slot after ``slot``."""
+        if self.trigger_ref == INTERVAL:
+            assert self.period is not None
+            return slot + self.period
+        if self.trigger_ref == DATETIME:
+            return None
+        return self._cron_after(slot)
+
+    def _cron_after(self, moment: datetime) -> datetime:
+        from croniter import croniter
+
+        it = croniter(
+            str(self.params["expression"]),
+            moment.astimezone(self.zone),
+            second_at_beginning=True,
+        )
+        following: datetime = it.get_next(datetime)
+        return following.astimezone(UTC)
+
+    def payload(self, slot: datetime, fired_at: datetime, count: int) -> dict[str, Any]:
+        """The event payload of one firing (the trigger's ``output`` schema)."""
+        common = {"fired_at": fired_at.isoformat(), "scheduled_at": slot.isoformat()}
+        if self.trigger_ref == INTERVAL:
+            assert self.period is not None
+            return {
+                "type": "interval",
+                "interval_seconds": int(self.period.total_seconds()),
+                **common,
+                "execution_count": count,
+            }
+        if self.trigger_ref == CRON:
+            return {
+                "type": "cron",
+                "expression": self.params["expression"],
+                "timezone": self.zone.key,
+                **common,
+                "execution_count": count,
+            }
+        return {
+            "type": "one_shot",
+            "fire_at": self.params["fire_at"],
+            "timezone": self.zone.key,
+            **common,
+        }
+
+
+def schedule_for(trigger_ref: str, params: Any) -> Schedule:
+    """The schedule of a timer rule's ``trigger_params``.
+
+    Raises:
+        ValidationError: the parameters do not describe a schedule (the message says why).
+    """
+    if not isinstance(params, Mapping):
+        raise ValidationError("trigger_params must be an object", field="trigger_params")
+    if trigger_ref == INTERVAL:
+        unit = params.get("unit", "seconds")
+        if unit not in _UNITS:
+            raise ValidationError(
+                f"unit must be one of {', '.join(_UNITS)}, got {unit!r}", field="unit"
+            )
+        interval = params.get("interval")
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise ValidationError(
+                f"interval must be an integer >= 1, got {interval!r}", field="interval"
+            )
+        return Schedule(
+            trigger_ref, dict(params), period=timedelta(seconds=interval * _UNITS[unit])
+        )
+    if trigger_ref == CRON:
+        expression = params.get("expression")
+        zone = _zone(params)
+        if not isinstance(expression, str) or len(expression.split()) != 6:
+            raise ValidationError(
+                "expression must be a cron expression of 6 fields, seconds first "
+                f"(e.g. '0 */5 * * * *'), got {expression!r}",
+                field="expression",
+            )
+        from croniter import croniter
+
+        if not croniter.is_valid(expression, second_at_beginning=True):
+            raise ValidationError(f"invalid cron expression {expression!r}", field="expression")
+        schedule = Schedule(trigger_ref, dict(params), zone=zone)
+        try:
+            schedule.first(datetime(2026, 1, 1, tzinfo=UTC))
+        except Exception as exc:  # croniter raises several types for impossible dates
+            raise ValidationError(
+                f"cron expression {expression!r} has no fire time: {exc}", field="expression"
+            ) from None
+        return schedule
+    if trigger_ref == DATETIME:
+        zone = _zone(params)
+        text = params.get("fire_at")
+        if not isinstance(text, str):
+            raise ValidationError(
+                f"fire_at must be an ISO 8601 string, got {text!r}", field="fire_at"
+            )
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"fire_at is not ISO 8601: {text!r}", field="fire_at") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        return Schedule(trigger_ref, dict(params), zone=zone, fire_at=moment.astimezone(UTC))
+    raise ValidationError(f"{trigger_ref!r} is not a timer trigger", field="trigger_ref")
+
+
+def _fingerprint(rule: Rule) -> str:
+    return rule.trigger_ref + json.dumps(rule.trigger_params, sort_keys=True, default=str)
+
+
+@attrs.define
+class _Timer:
+    fingerprint: str
+    scope: anyio.CancelScope
+    fired: int = 0
+
+
+class TimerHost:
+    """Runs the timers of enabled timer rules. Run it with ``await host.run()``.
+
+    State to inspect: :attr:`timers` (rule id -> events fired so far) and :attr:`problems`
+    (rule ref -> why its timer could not start).
+    """
+
+    def __init__(self, store: Store, bus: Bus, clock: Clock, *, poll_interval: float = 10.0):
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._timers: dict[int, _Timer] = {}
+        self.problems: dict[str, str] = {}
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._lock = anyio.Lock()
+
+    @property
+    def timers(self) -> dict[int, int]:
+        """Running timers: rule id -> number of events fired."""
+        return {rule_id: timer.fired for rule_id, timer in self._timers.items()}
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Start the timers of every enabled timer rule and follow rule changes."""
+        await self._bus.declare_queue(
+            TIMER_QUEUE,
+            [
+                RoutingKey.RULE_CREATED,
+                RoutingKey.RULE_ENABLED,
+                RoutingKey.RULE_DISABLED,
+                RoutingKey.PACK_REGISTERED,
+            ],
+        )
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            await self.sync_all()
+            tg.start_soon(self._consume)
+            tg.start_soon(self._sweep)
+            task_status.started()
+
+    async def _consume(self) -> None:
+        await consume_forever(self._bus, TIMER_QUEUE, self._on_message, prefetch=1, name="timers")
+
+    async def _sweep(self) -> None:
+        while True:
+            await anyio.sleep(self._poll_interval)  # real time: a safety net, not a schedule
+            try:
+                await self.sync_all()
+            except Exception:
+                log.exception("timer sweep failed")
+
+    async def _on_message(self, payload: Mapping[str, Any]) -> None:
+        rule_id = payload.get("rule_id")
+        if rule_id is None:
+            await self.sync_all()
+        else:
+            await self.sync_rule(int(rule_id))
+
+    async def sync_all(self) -> None:
+        """Start missing timers and stop those whose rule is gone or disabled."""
+        async with self._store.read() as uow:
+            rules = await uow.rules.list(enabled=True, trigger_ref=list(TIMER_TRIGGERS))
+        async with self._lock:
+            wanted = {rule.id for rule in rules}
+            for rule_id in list(self._timers):
+                if rule_id not in wanted:
+                    self._stop(rule_id)
+            for rule in rules:
+                self._ensure(rule)
+
+    async def sync_rule(self, rule_id: int) -> None:
+        """Start, restart or stop the timer of one rule to match the database."""
+        async with self._store.read() as uow:
+            rule = await uow.rules.find(rule_id)
+        async with self._lock:
+            if rule is None or not rule.enabled or rule.trigger_ref not in TIMER_TRIGGERS:
+                self._stop(rule_id)
+            else:
+                self._ensure(rule)
+
+    def _stop(self, rule_id: int) -> None:
+        timer = self._timers.pop(rule_id, None)
+        if timer is not None:
+            timer.scope.cancel()
+
+    def _ensure(self, rule: Rule) -> None:
+        assert rule.id is not None
+        fingerprint = _fingerprint(rule)
+        current = self._timers.get(rule.id)
+        if current is not None and current.fingerprint == fingerprint:
+            return
+        self._stop(rule.id)
+        try:
+            schedule = schedule_for(rule.trigger_ref, rule.trigger_params)
+        except ValidationError as exc:
+            self.problems[rule.ref] = str(exc)
+            log.warning("timer of rule %s not started: %s", rule.ref, exc)
+            return
+        self.problems.pop(rule.ref, None)
+        timer = _Timer(fingerprint, anyio.CancelScope())
+        self._timers[rule.id] = timer
+        assert self._tg is not None
+        self._tg.start_soon(self._run_timer, rule, schedule, timer)
+
+    async def _run_timer(self, rule: Rule, schedule: Schedule, timer: _Timer) -> None:
+        with timer.scope:
+            slot = schedule.first(self._clock.now())
+            behind = 0
+            while slot is not None:
+                delay = (slot - self._clock.now()).total_seconds()
+                if delay > 0:
+                    behind = 0
+                    await self._clock.sleep(delay)
+                else:
+                    behind += 1
+                    if behind > MAX_CATCH_UP:
+                        log.warning("timer of rule %s is late; skipping missed slots", rule.ref)
+                        now = self._clock.now()
+                        while slot is not None and slot <= now:
+                            slot = schedule.next(slot)
+                        behind = 0
+                        continue
+                timer.fired += 1
+                if not await self._fire(rule, schedule, slot, timer.fired):
+                    break
+                slot = schedule.next(slot)
+        # The entry stays (a finished one-shot timer must not be started again by a sweep);
+        # _stop() removes it when the rule changes.
+
+    async def _fire(self, rule: Rule, schedule: Schedule, slot: datetime, count: int) -> bool:
+        payload = schedule.payload(slot, self._clock.now(), count)
+        try:
+            async with self._store.transaction() as uow:
+                _, messages = await store_event(uow, rule.trigger_ref, payload, rule_id=rule.id)
+        except AttuneError as exc:
+            log.warning("timer of rule %s stopped: %s", rule.ref, exc)
+            return False
+        await publish_all(self._bus, messages)
+        return True
