@@ -245,6 +245,8 @@ class AttuneTestEnvironment:
         bus = self.attune.bus
         if isinstance(bus, InMemoryBus) and bus.in_flight:
             return False
+        if self.attune.timers.busy:
+            return False
         now = self.clock.now()
         async with self.attune.store.read() as uow:
             for execution in await uow.executions.list_in_status(_BUSY):

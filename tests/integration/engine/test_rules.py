@@ -28,9 +28,7 @@ async def until(
 
 async def finished(attune: Attune, rule_ref: str, count: int = 1) -> list[Execution]:
     async def fetch() -> list[Execution]:
-        return [
-            e for e in await attune.executions() if e.rule_ref == rule_ref and e.parent is None
-        ]
+        return [e for e in await attune.executions() if e.rule_ref == rule_ref and e.parent is None]
 
     runs = await until(fetch, lambda es: len(es) >= count and all(e.status.is_terminal for e in es))
     return sorted(runs, key=lambda e: e.id or 0)
