@@ -108,6 +108,7 @@ class _BackoffConnection(RobustConnection):
     _lost_at: float | None = None
     _base_interval: float = RECONNECT_MIN
     max_interval: float = RECONNECT_MAX
+    reconnects: int = 0
 
     @property
     def reconnect_interval(self) -> float:
@@ -130,6 +131,7 @@ class _BackoffConnection(RobustConnection):
     async def _on_connected(self) -> None:
         await super()._on_connected()
         if self._lost_at is not None:
+            self.reconnects += 1
             log.info(
                 "RabbitMQ connection restored after %.1f s",
                 time.monotonic() - self._lost_at,
@@ -269,8 +271,12 @@ def _decode(message: aio_pika.abc.AbstractIncomingMessage) -> Envelope:
 
 
 def _placeholder(message: aio_pika.abc.AbstractIncomingMessage) -> Envelope:
+    """Stands for a message whose body is not an envelope (``headers.malformed``)."""
     return Envelope(
-        message_type=message.routing_key or "", payload={}, message_id=message.message_id or ""
+        message_type=message.type or "",
+        payload={},
+        message_id=message.message_id or "",
+        headers={"malformed": True},
     )
 
 
@@ -390,6 +396,17 @@ class RabbitMQBus:
         return self._prefix
 
     @property
+    def declared_queues(self) -> tuple[str, ...]:
+        """The queues this bus declared (without the prefix), in order."""
+        return tuple(self._declared)
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection was lost and restored (for health and metrics)."""
+        connection = self._connection
+        return connection.reconnects if isinstance(connection, _BackoffConnection) else 0
+
+    @property
     def connected(self) -> bool:
         """Whether the connection to the broker is up right now."""
         return bool(self._connection.connected.is_set()) and not self._closed.is_set()
@@ -490,7 +507,9 @@ class RabbitMQBus:
         """The messages dead-lettered from ``queue``, oldest first, left in place.
 
         Each envelope's headers gain ``dead_letter_reason``: ``rejected`` (``nack(requeue=
-        False)``) or ``delivery_limit`` (poison: ``max_deliveries`` reached).
+        False)``, or a body that is no envelope: then the payload is empty and
+        ``headers.malformed`` is true) or ``delivery_limit`` (poison: ``max_deliveries``
+        reached).
         """
         channel = await self._channel(publisher_confirms=False)
         found: list[Envelope] = []
@@ -501,7 +520,10 @@ class RabbitMQBus:
             # Unacknowledged gets keep each message out of the way of the next get; closing
             # the channel puts them all back.
             while (message := await dlq.get(no_ack=False, fail=False)) is not None:
-                envelope = Envelope.from_dict(json.loads(message.body))
+                try:
+                    envelope = Envelope.from_dict(json.loads(message.body))
+                except (ValueError, KeyError, TypeError):
+                    envelope = _placeholder(message)
                 reason = (message.headers or {}).get("x-first-death-reason")
                 found.append(
                     attrs.evolve(
