@@ -328,6 +328,8 @@ class RabbitMQBus:
         connection_name: str | None = None,
         operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
         reconnect_interval: float = RECONNECT_MIN,
+        connect_timeout: float = 10.0,
+        heartbeat: int = 60,
     ) -> RabbitMQBus:
         """Connect to ``url`` (``amqp://user:password@host:5672/vhost``) and declare exchanges.
 
@@ -339,6 +341,10 @@ class RabbitMQBus:
             connection_name: Shown by ``rabbitmqctl list_connections user_provided_name``.
             operation_timeout: Seconds publish and declare retry through an outage.
             reconnect_interval: The first (shortest) pause between reconnect attempts.
+            connect_timeout: Seconds to wait for the broker when connecting
+                (``message_queue.connect_timeout``).
+            heartbeat: AMQP heartbeat in seconds, 0 disables it (``message_queue.heartbeat``).
+                It is what detects a peer that vanished without closing the socket.
 
         Raises:
             BusError: The broker is unreachable now (the first connection does not retry).
@@ -349,6 +355,8 @@ class RabbitMQBus:
                 connection_class=_BackoffConnection,
                 client_properties={"connection_name": connection_name or "attune"},
                 reconnect_interval=reconnect_interval,
+                heartbeat=heartbeat,
+                timeout=connect_timeout,
             )
         except _TRANSIENT as exc:
             raise BusError(f"RabbitMQ is unreachable at {_safe_url(url)}: {exc}") from exc
