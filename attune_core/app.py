@@ -18,6 +18,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from attune_core.clock import SystemClock
 from attune_core.config import Settings, load_settings
 from attune_core.engine._events import parse_trigger_instance, store_event
 from attune_core.engine._executor import Executor
+from attune_core.engine._inquiries import InquiryMonitor
+from attune_core.engine._inquiries import respond as respond_to_inquiry
 from attune_core.engine._messages import publish_all
 from attune_core.engine._notifier import Notifier, Subscription
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
@@ -40,6 +43,8 @@ from attune_core.model import (
     Event,
     Execution,
     ExecutionStatus,
+    Inquiry,
+    InquiryStatus,
     Rule,
 )
 from attune_core.ports import Bus, Clock
@@ -79,6 +84,7 @@ class Attune:
         self.timers = timers or TimerHost(
             store, bus, clock, poll_interval=settings.sensor.poll_interval
         )
+        self.inquiry_monitor = InquiryMonitor(store, bus, clock)
         self._waiters: dict[int, anyio.Event] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -131,6 +137,7 @@ class Attune:
                     await tg.start(executor.run)
                     await tg.start(worker.run)
                     await tg.start(attune.timers.run)
+                    await tg.start(attune.inquiry_monitor.run)
                     if core_pack:
                         await attune.register_pack(packs_dir() / "core")
                     for path in packs:
@@ -499,6 +506,94 @@ class Attune:
                 "deleted": deleted,
             },
         )
+
+    # -- inquiries ---------------------------------------------------------------------------
+
+    async def respond(
+        self,
+        inquiry_id: int,
+        response: Any,
+        *,
+        identity: int | None = None,
+        execution: int | None = None,
+    ) -> Inquiry:
+        """Answer an inquiry; the asking ``core.ask`` task completes with ``{"response": ...}``.
+
+        Args:
+            inquiry_id: The inquiry.
+            response: The answer; it must satisfy the inquiry's ``response_schema``.
+            identity: The identity answering (must be the assignee when there is one).
+            execution: The execution whose API token answers, when an action answers.
+
+        Raises:
+            NotFound: no such inquiry.
+            BadRequest: it is not pending any more.
+            Forbidden: the responder may not answer it.
+            ValidationError: the response fails the ``response_schema``.
+        """
+        async with self.store.transaction() as uow:
+            inquiry, messages = await respond_to_inquiry(
+                uow, inquiry_id, response, identity=identity, execution=execution
+            )
+        await publish_all(self.bus, messages)
+        return inquiry
+
+    async def create_inquiry(
+        self,
+        execution: int,
+        prompt: str,
+        *,
+        response_schema: Mapping[str, Any] | None = None,
+        assigned_to: int | None = None,
+        timeout_at: datetime | None = None,
+    ) -> Inquiry:
+        """Create an inquiry for an execution (``core.ask`` does this by itself).
+
+        Raises:
+            NotFound: no such execution.
+        """
+        async with self.store.transaction() as uow:
+            await uow.executions.get(execution)
+            inquiry = await uow.inquiries.create(
+                Inquiry(
+                    execution=execution,
+                    prompt=prompt,
+                    response_schema=dict(response_schema) if response_schema else None,
+                    assigned_to=assigned_to,
+                    timeout_at=timeout_at,
+                )
+            )
+        await self.bus.publish(
+            RoutingKey.INQUIRY_CREATED, {"inquiry_id": inquiry.id, "execution_id": execution}
+        )
+        return inquiry
+
+    async def get_inquiry(self, inquiry_id: int) -> Inquiry:
+        """The inquiry with this id; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            return await uow.inquiries.get(inquiry_id)
+
+    async def inquiries(
+        self,
+        *,
+        status: InquiryStatus | str | None = None,
+        execution: int | None = None,
+        assigned_to: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Inquiry]:
+        """Inquiries, newest first, matching every filter given."""
+        filters = _given(status=status, execution=execution, assigned_to=assigned_to)
+        async with self.store.read() as uow:
+            return await uow.inquiries.list(limit=limit, offset=offset, **filters)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a background service is doing work right now (not waiting for the clock).
+
+        The test kit's ``settle()`` waits for this to be false.
+        """
+        return self.timers.busy or self.inquiry_monitor.busy
 
     # -- notifications ----------------------------------------------------------------------
 

@@ -15,9 +15,12 @@ __all__ = [
     "BadRequest",
     "ConfigError",
     "Conflict",
+    "Forbidden",
     "NotFound",
     "PackError",
     "StorageError",
+    "TooManyRequests",
+    "Unauthorized",
     "ValidationError",
 ]
 
@@ -57,6 +60,25 @@ class NotFound(AttuneError):
     """The entity asked for does not exist."""
 
     code = "NOT_FOUND"
+
+
+class Unauthorized(AttuneError):
+    """The caller did not prove who it is (a missing or wrong signature or token)."""
+
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(AttuneError):
+    """The caller is known but not allowed to do this (RBAC, an IP allow-list, an inquiry
+    assigned to someone else)."""
+
+    code = "FORBIDDEN"
+
+
+class TooManyRequests(AttuneError):
+    """A rate limit was exceeded; try again later."""
+
+    code = "TOO_MANY_REQUESTS"
 
 
 class Conflict(AttuneError):

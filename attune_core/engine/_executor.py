@@ -25,6 +25,7 @@ import anyio
 import anyio.abc
 
 from attune_core.bus import RoutingKey, worker_dispatch_key
+from attune_core.engine._inquiries import ASK_ACTION, ask, cancel_inquiries
 from attune_core.engine._messages import (
     ANY_RUNTIME,
     EXECUTOR_COMPLETIONS,
@@ -218,6 +219,9 @@ class Executor:
                 uow, execution, ExecutionStatus.FAILED, _error(str(exc))
             )
             return messages
+        if action.ref == ASK_ACTION:
+            # An inquiry, not a process: the execution waits without holding a worker.
+            return await ask(uow, execution, parameters, self._clock)
         verdict = await self._apply_policies(uow, execution, action, parameters)
         if verdict is not None:
             return verdict
@@ -616,6 +620,17 @@ async def cancel_in(uow: UnitOfWork, execution: Execution) -> list[Publish]:
             ExecutionStatus.CANCELLED,
             _error("cancelled before it started"),
             expected=NOT_STARTED,
+        )
+        return messages
+    if execution.status is ExecutionStatus.RUNNING and execution.action_ref == ASK_ACTION:
+        # No process to stop: the inquiry is withdrawn and the execution ends at once.
+        await cancel_inquiries(uow, execution.id)
+        _, messages = await finish_execution(
+            uow,
+            execution,
+            ExecutionStatus.CANCELLED,
+            _error("cancelled while waiting for a response"),
+            expected=[ExecutionStatus.RUNNING],
         )
         return messages
     if execution.status is ExecutionStatus.RUNNING:

@@ -26,6 +26,7 @@ import attrs
 from attune_core.app import Attune
 from attune_core.bus import InMemoryBus
 from attune_core.clock import FakeClock
+from attune_core.engine._inquiries import ASK_ACTION
 from attune_core.engine.worker import ActionInvocation, ActionOutcome, ProcessRunner
 from attune_core.model import Execution, ExecutionStatus
 
@@ -245,7 +246,7 @@ class AttuneTestEnvironment:
         bus = self.attune.bus
         if isinstance(bus, InMemoryBus) and bus.in_flight:
             return False
-        if self.attune.timers.busy:
+        if self.attune.busy:
             return False
         now = self.clock.now()
         async with self.attune.store.read() as uow:
@@ -257,11 +258,16 @@ class AttuneTestEnvironment:
                     and due is not None
                     and datetime.fromisoformat(due) > now
                 )
-                # A running workflow is busy only through its children.
+                # A running workflow is busy only through its children; a running core.ask
+                # waits for a human (or the clock, for its timeout).
+                asking = (
+                    execution.status is ExecutionStatus.RUNNING
+                    and execution.action_ref == ASK_ACTION
+                )
                 workflow = execution.status is ExecutionStatus.RUNNING and (
                     await uow.workflow_executions.find_by_execution(execution.id) is not None
                 )
-                if not (waiting_for_clock or workflow):
+                if not (waiting_for_clock or workflow or asking):
                     return False
         return True
 

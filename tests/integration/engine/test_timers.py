@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 
-from attune_core.app import Attune
-from attune_core.clock import FakeClock
-from attune_core.config import load_settings
 from attune_core.errors import ValidationError
 from attune_core.model import ExecutionStatus
-from attune_core.testing import AttuneTestEnvironment, MockingRunner
-from tests.integration.engine.conftest import DEMO_PACK, _sql
+from attune_core.testing import AttuneTestEnvironment
+from tests.integration.engine.conftest import START
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def env(backend: str, tmp_path: Path) -> AsyncIterator[AttuneTestEnvironment]:
-    """An embedded Attune on a FakeClock, wrapped in the test kit for settle/advance."""
-    environ = {"ATTUNE__DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
-    schema = None
-    if backend != "sqlite":
-        schema = f"attune_test_{secrets.token_hex(6)}"
-        await _sql(f'CREATE SCHEMA "{schema}"')
-        environ |= {"ATTUNE__DATABASE__URL": backend, "ATTUNE__DATABASE__SCHEMA": schema}
-    settings = load_settings(env="test", environ=environ, base_dir=tmp_path)
-    clock = FakeClock(START)
-    runner = MockingRunner()
-    try:
-        async with Attune.embedded(
-            settings=settings, packs=[DEMO_PACK], clock=clock, runner=runner
-        ) as attune:
-            yield AttuneTestEnvironment(attune, runner, clock)
-    finally:
-        runner.close()
-        if schema is not None:
-            await _sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 async def test_interval_timer_fires_on_schedule_pinned_to_its_rule(

@@ -31,7 +31,7 @@ from tests.integration.worker._support import (
 
 pytestmark = pytest.mark.anyio
 
-ACTIONS = ["echo", "noop", "sleep", "http_request", "local"]
+ACTIONS = ["ask", "echo", "noop", "sleep", "http_request", "local"]
 TRIGGERS = ["intervaltimer", "crontimer", "datetimetimer", "webhook"]
 TYPES = {"string", "integer", "number", "boolean", "array", "object", "any"}
 
