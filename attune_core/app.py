@@ -35,6 +35,7 @@ from attune_core.engine._inquiries import respond as respond_to_inquiry
 from attune_core.engine._messages import publish_all
 from attune_core.engine._notifier import Notifier, Subscription
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
+from attune_core.engine._webhooks import WebhookReceiver, check_webhook_config
 from attune_core.engine._worker_service import ActionRunner, WorkerService
 from attune_core.errors import NotFound
 from attune_core.model import (
@@ -46,6 +47,7 @@ from attune_core.model import (
     Inquiry,
     InquiryStatus,
     Rule,
+    Trigger,
 )
 from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
@@ -85,6 +87,7 @@ class Attune:
             store, bus, clock, poll_interval=settings.sensor.poll_interval
         )
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
+        self.webhooks = WebhookReceiver(store, bus, clock)
         self._waiters: dict[int, anyio.Event] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -506,6 +509,85 @@ class Attune:
                 "deleted": deleted,
             },
         )
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    async def enable_webhook(
+        self, trigger_ref: str, config: Mapping[str, Any] | None = None
+    ) -> Trigger:
+        """Turn on webhooks for a trigger (any trigger); its key is ``wh_`` + 32 hex digits.
+
+        Args:
+            trigger_ref: The trigger.
+            config: ``webhook_config`` to set (``payload_size_limit_kb``, ``ip_whitelist``,
+                ``rate_limit``, ``hmac``); ``None`` keeps the current one.
+
+        Raises:
+            NotFound: no such trigger.
+            ValidationError: a malformed ``config``.
+        """
+        checked = check_webhook_config(config) if config is not None else None
+        async with self.store.transaction() as uow:
+            trigger: Trigger = await uow.triggers.get_by_ref(trigger_ref)
+            assert trigger.id is not None
+            if checked is not None:
+                await uow.triggers.update(trigger.id, webhook_config=checked)
+            return await uow.triggers.enable_webhook(trigger.id)
+
+    async def configure_webhook(self, trigger_ref: str, config: Mapping[str, Any]) -> Trigger:
+        """Replace a trigger's ``webhook_config`` (see :meth:`enable_webhook`)."""
+        checked = check_webhook_config(config)
+        async with self.store.transaction() as uow:
+            trigger: Trigger = await uow.triggers.get_by_ref(trigger_ref)
+            assert trigger.id is not None
+            updated: Trigger = await uow.triggers.update(trigger.id, webhook_config=checked)
+        return updated
+
+    async def disable_webhook(self, trigger_ref: str) -> Trigger:
+        """Turn off webhooks for a trigger and revoke its key."""
+        async with self.store.transaction() as uow:
+            trigger: Trigger = await uow.triggers.get_by_ref(trigger_ref)
+            assert trigger.id is not None
+            return await uow.triggers.disable_webhook(trigger.id)
+
+    async def regenerate_webhook(self, trigger_ref: str) -> Trigger:
+        """Give a trigger a new webhook key (the old one stops working).
+
+        Raises:
+            BadRequest: webhooks are not enabled for the trigger.
+        """
+        async with self.store.transaction() as uow:
+            trigger: Trigger = await uow.triggers.get_by_ref(trigger_ref)
+            assert trigger.id is not None
+            return await uow.triggers.regenerate_webhook(trigger.id)
+
+    async def receive_webhook(
+        self,
+        key: str,
+        raw_body: bytes | str,
+        headers: Mapping[str, str] | None = None,
+        peer_ip: str | None = None,
+    ) -> dict[str, Any]:
+        """Receive a webhook request: checks in the contract's order, then one event.
+
+        Args:
+            key: The key of the URL (``/api/v1/webhooks/{key}``).
+            raw_body: The request body exactly as received (signatures cover these bytes).
+            headers: The request headers (any case).
+            peer_ip: The address of the TCP peer.
+
+        Returns:
+            ``{"event_id", "trigger_ref", "received_at", "message"}``.
+
+        Raises:
+            BadRequest: (400) not ``{"payload": ...}``, trigger disabled, body too large.
+            NotFound: (404) unknown or revoked key.
+            Forbidden: (403) address not in the allow-list.
+            TooManyRequests: (429) rate limit exceeded.
+            Unauthorized: (401) missing or wrong HMAC signature.
+        """
+        receipt = await self.webhooks.receive(key, raw_body, headers, peer_ip)
+        return receipt.to_dict()
 
     # -- inquiries ---------------------------------------------------------------------------
 
