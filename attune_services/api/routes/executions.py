@@ -1,0 +1,439 @@
+"""Executions: execute, list (with the contract's filters), get, cancel, rerun, logs, stats,
+history, and the SSE stream of changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from quart import Response
+
+from attune_core.bus import RoutingKey
+from attune_core.errors import BadRequest, NotFound
+from attune_core.model import Execution, ExecutionStatus, to_json
+from attune_core.schema import mask_secrets
+from attune_core.security import Operation, Resource
+from attune_core.storage import tables as t
+from attune_services.api import _models as m
+from attune_services.api._routing import Call, Page, Param, list_repo, page_of, paging
+from attune_services.api.routes._registry import api
+
+T = "executions"
+EX = Resource.EXECUTION
+R = Operation.READ
+BOOL = {"type": "boolean"}
+INT = {"type": "integer"}
+
+LIST_FILTERS = [
+    Param("status"),
+    Param("action_ref"),
+    Param("pack_name"),
+    Param("rule_ref"),
+    Param("trigger_ref"),
+    Param("executor", INT),
+    Param("enforcement", INT),
+    Param("parent", INT),
+    Param("top_level_only", BOOL),
+    Param("result_contains"),
+    Param("include_total", BOOL),
+]
+_SUMMARY_COLUMNS = [t.execution.c[name] for name in m.EXECUTION_SUMMARY.fields]
+
+
+def _status(value: str) -> list[str]:
+    wanted = [v.strip() for v in value.split(",") if v.strip()]
+    known = {s.value for s in ExecutionStatus}
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        raise BadRequest(f"unknown execution status {unknown[0]!r}; one of {sorted(known)}")
+    return wanted
+
+
+async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = None) -> Page:
+    """Executions newest first, filtered by the query string (and ``fixed`` filters)."""
+    c = t.execution.c
+    clauses: list[Any] = []
+    equals = {
+        "action_ref": call.arg("action_ref"),
+        "rule_ref": call.arg("rule_ref"),
+        "trigger_ref": call.arg("trigger_ref"),
+        "executor": call.int_arg("executor"),
+        "enforcement": call.int_arg("enforcement"),
+        "parent": call.int_arg("parent"),
+        **(fixed or {}),
+    }
+    for name, value in equals.items():
+        if value is not None:
+            clauses.append(c[name] == value)
+    status = call.arg("status")
+    if status:
+        clauses.append(c.status.in_(_status(status)))
+    pack = call.arg("pack_name")
+    if pack:
+        clauses.append(c.action_ref.like(f"{_escape(pack)}.%", escape="\\"))
+    if call.bool_arg("top_level_only"):
+        clauses.append(c.parent.is_(None))
+    needle = call.arg("result_contains")
+    if needle:
+        clauses.append(sa.cast(c.result, sa.Text).like(f"%{_escape(needle)}%", escape="\\"))
+    paged = paging(call)
+    statement = (
+        sa.select(*_SUMMARY_COLUMNS)
+        .where(*clauses)
+        .order_by(c.created.desc(), c.id.desc())
+        .limit(paged.size + 1)
+        .offset(paged.offset)
+    )
+    async with call.ctx.store.read() as uow:
+        rows = (await uow.connection.execute(statement)).all()
+        total = None
+        if call.bool_arg("include_total"):
+            count = sa.select(sa.func.count()).select_from(t.execution).where(*clauses)
+            total = int((await uow.connection.execute(count)).scalar_one())
+    items = [_summary(row._mapping) for row in rows]
+    return page_of(items, paged, total)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for stamp in ("started_at", "created", "updated"):
+        value = out.get(stamp)
+        if value is not None:
+            out[stamp] = _iso(value)
+    status = out.get("status")
+    if isinstance(status, ExecutionStatus):
+        out["status"] = status.value
+    return out
+
+
+def _iso(value: Any) -> str:
+    from datetime import UTC
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.isoformat())
+
+
+async def execution_json(call: Call, execution: Execution) -> dict[str, Any]:
+    data: dict[str, Any] = to_json(execution)
+    if execution.config:
+        async with call.ctx.store.read() as uow:
+            action = await uow.actions.find_by_ref(execution.action_ref)
+        if action is not None and action.param_schema:
+            data["config"] = mask_secrets(action.param_schema, execution.config)
+    return data
+
+
+@api.route(
+    "POST",
+    "/api/v1/executions/execute",
+    summary="Run an action",
+    tag=T,
+    resource=EX,
+    op=Operation.CREATE,
+    body=m.EXECUTE,
+    response=m.EXECUTION,
+    status=201,
+)
+async def execute(call: Call) -> object:
+    ref = call.body["action_ref"]
+    async with call.ctx.store.transaction() as uow:
+        action = await uow.actions.find_by_ref(ref)
+        if action is None:
+            raise NotFound(f"action {ref!r} not found")
+        call.require(Resource.ACTION, Operation.EXECUTE, action.pack_ref)
+        env_vars = call.body.get("env_vars")
+        execution = await uow.executions.create(
+            Execution(
+                action_ref=ref,
+                action=action.id,
+                config=dict(call.body.get("parameters") or {}),
+                env_vars={str(k): str(v) for k, v in env_vars.items()} if env_vars else None,
+            )
+        )
+    await call.ctx.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+    data: dict[str, Any] = to_json(execution)
+    if action.param_schema and execution.config:
+        data["config"] = mask_secrets(action.param_schema, execution.config)
+    return data
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions",
+    summary="List executions (newest first)",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.EXECUTION_SUMMARY,
+    kind="list",
+    query=LIST_FILTERS,
+)
+async def list_executions(call: Call) -> object:
+    return await list_executions_page(call)
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/stats",
+    summary="Counts of executions by status",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.EXECUTION_STATS,
+)
+async def stats(call: Call) -> object:
+    c = t.execution.c
+    statement = sa.select(c.status, sa.func.count()).group_by(c.status)
+    async with call.ctx.store.read() as uow:
+        rows = (await uow.connection.execute(statement)).all()
+    by_status = {str(getattr(s, "value", s)): int(n) for s, n in rows}
+    active = {"requested", "scheduling", "scheduled", "running", "canceling"}
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "active": sum(n for s, n in by_status.items() if s in active),
+        "completed": by_status.get("completed", 0),
+        "failed": by_status.get("failed", 0) + by_status.get("timeout", 0),
+    }
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>",
+    summary="Get an execution",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.EXECUTION,
+)
+async def get_execution(call: Call, id: int) -> object:
+    async with call.ctx.store.read() as uow:
+        execution = await uow.executions.get(id)
+    return await execution_json(call, execution)
+
+
+@api.route(
+    "POST",
+    "/api/v1/executions/<int:id>/cancel",
+    summary="Cancel an execution",
+    tag=T,
+    resource=EX,
+    op=Operation.EXECUTE,
+    response=m.EXECUTION,
+)
+async def cancel(call: Call, id: int) -> object:
+    async with call.ctx.store.read() as uow:
+        execution = await uow.executions.get(id)
+    if execution.status.is_terminal:
+        raise BadRequest(f"execution {id} already ended ({execution.status.value})")
+    cancelled = await call.ctx.executor().cancel(id)
+    return await execution_json(call, cancelled)
+
+
+@api.route(
+    "POST",
+    "/api/v1/executions/<int:id>/rerun",
+    summary="Run an execution's action again with the same parameters",
+    tag=T,
+    resource=EX,
+    op=Operation.EXECUTE,
+    response=m.EXECUTION,
+    status=201,
+)
+async def rerun(call: Call, id: int) -> object:
+    async with call.ctx.store.transaction() as uow:
+        original = await uow.executions.get(id)
+        action = await uow.actions.find_by_ref(original.action_ref)
+        if action is None:
+            raise NotFound(f"action {original.action_ref!r} no longer exists")
+        execution = await uow.executions.create(
+            Execution(
+                action_ref=original.action_ref,
+                action=action.id,
+                config=original.config,
+                env_vars=original.env_vars,
+                original_execution=original.original_execution or original.id,
+            )
+        )
+    await call.ctx.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+    return await execution_json(call, execution)
+
+
+def _log_text(execution: Execution, stream: str) -> tuple[str, bool]:
+    result = execution.result if isinstance(execution.result, dict) else {}
+    if stream == "stdout":
+        return str(result.get("stdout") or ""), bool(result.get("stdout_truncated"))
+    path = result.get("stderr_log")
+    if isinstance(path, str) and Path(path).is_file():
+        return Path(path).read_text(errors="replace"), False
+    return str(result.get("stderr") or ""), bool(result.get("stderr_truncated"))
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/logs/<stream>",
+    summary="An execution's stdout or stderr",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.EXECUTION_LOG,
+)
+async def logs(call: Call, id: int, stream: str) -> object:
+    if stream not in ("stdout", "stderr"):
+        raise NotFound(f"no log {stream!r}: use stdout or stderr")
+    async with call.ctx.store.read() as uow:
+        execution = await uow.executions.get(id)
+    content, truncated = _log_text(execution, stream)
+    return {"execution_id": id, "stream": stream, "content": content, "truncated": truncated}
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/logs/<stream>/stream",
+    summary="Follow a log (SSE; the whole log when the execution has ended)",
+    tag=T,
+    resource=EX,
+    op=R,
+    kind="raw",
+    produces="text/event-stream",
+    token_in_query=True,
+)
+async def log_stream(call: Call, id: int, stream: str) -> object:
+    if stream not in ("stdout", "stderr"):
+        raise NotFound(f"no log {stream!r}: use stdout or stderr")
+    async with call.ctx.store.read() as uow:
+        await uow.executions.get(id)
+    hub = call.ctx.hub
+
+    async def frames() -> AsyncIterator[bytes]:
+        async def current() -> Execution:
+            async with call.ctx.store.read() as uow:
+                return await uow.executions.get(id)
+
+        subscription = hub.subscribe([f"entity:execution:{id}"]) if hub is not None else None
+        try:
+            execution = await current()
+            while not execution.status.is_terminal and subscription is not None:
+                await subscription.get_or_timeout(15.0)
+                execution = await current()
+                yield b": keep-alive\n\n"
+            content, _ = _log_text(execution, stream)
+            yield f"data: {json.dumps({'execution_id': id, 'stream': stream, 'content': content})}\n\n".encode()
+            yield b"event: end\ndata: {}\n\n"
+        finally:
+            if subscription is not None:
+                subscription.close()
+
+    return _sse(frames())
+
+
+def _sse(body: AsyncIterator[bytes]) -> Response:
+    response = Response(body, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.timeout = None
+    return response
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/stream",
+    summary="Execution changes as server-sent events (auth by header or token= query)",
+    tag=T,
+    resource=EX,
+    op=R,
+    kind="raw",
+    produces="text/event-stream",
+    token_in_query=True,
+    query=[Param("execution_id", INT), Param("token")],
+)
+async def stream(call: Call) -> object:
+    hub = call.ctx.hub
+    if hub is None:
+        raise BadRequest("no notification source is running in this API process")
+    execution_id = call.int_arg("execution_id")
+    wanted = f"entity:execution:{execution_id}" if execution_id else "entity_type:execution"
+    subscription = hub.subscribe([wanted])
+
+    async def frames() -> AsyncIterator[bytes]:
+        try:
+            yield b": connected\n\n"
+            while True:
+                frame = await subscription.get_or_timeout(15.0)
+                if frame is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                data = {
+                    "entity_type": frame.get("entity_type"),
+                    "entity_id": frame.get("entity_id"),
+                    "notification_type": frame.get("notification_type"),
+                    **(frame.get("payload") or {}),
+                    "timestamp": frame.get("timestamp"),
+                }
+                yield f"data: {json.dumps(data, default=str)}\n\n".encode()
+        finally:
+            subscription.close()
+
+    return _sse(frames())
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/history",
+    summary="Field-level changes of an execution",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.HISTORY,
+    kind="list",
+)
+async def execution_history(call: Call, id: int) -> object:
+    paged = paging(call)
+    async with call.ctx.store.read() as uow:
+        await uow.executions.get(id)
+        rows = await uow.execution_history.query(
+            entity_id=id, limit=paged.size + 1, offset=paged.offset
+        )
+    return page_of(rows, paged)
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/inquiries",
+    summary="Inquiries of an execution",
+    tag=T,
+    resource=Resource.INQUIRY,
+    op=R,
+    response=m.INQUIRY,
+    kind="list",
+)
+async def execution_inquiries(call: Call, id: int) -> object:
+    from attune_services.api.routes import _serialize as s
+
+    async with call.ctx.store.read() as uow:
+        await uow.executions.get(id)
+    return await list_repo(call, "inquiries", filters={"execution": id}, enrich=s.inquiries)
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/artifacts",
+    summary="Artifacts of an execution",
+    tag=T,
+    resource=Resource.ARTIFACT,
+    op=R,
+    response=m.ARTIFACT,
+    kind="list",
+)
+async def execution_artifacts(call: Call, id: int) -> object:
+    async with call.ctx.store.read() as uow:
+        await uow.executions.get(id)
+    return await list_repo(call, "artifacts", filters={"execution": id})

@@ -1,0 +1,181 @@
+"""Rules: CRUD, enable/disable (announced on the bus for timers and the rule engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attune_core.bus import RoutingKey
+from attune_core.model import Rule
+from attune_core.security import Operation, Resource
+from attune_services.api import _models as m
+from attune_services.api._routing import Call, list_repo
+from attune_services.api.routes._common import drop_none, pack_id
+from attune_services.api.routes._registry import api
+
+T = "rules"
+RU = Resource.RULE
+R, C, U, D = Operation.READ, Operation.CREATE, Operation.UPDATE, Operation.DELETE
+
+
+def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    if "conditions" in values and values["conditions"] is None:
+        values["conditions"] = {}
+    for field in ("action_params", "trigger_params"):
+        if field in values and values[field] is None:
+            values[field] = {}
+    return values
+
+
+async def _announce(call: Call, key: str, rule: Rule) -> None:
+    await call.ctx.bus.publish(key, {"rule_id": rule.id, "rule_ref": rule.ref})
+
+
+@api.route(
+    "GET",
+    "/api/v1/rules",
+    summary="List rules",
+    tag=T,
+    resource=RU,
+    op=R,
+    response=m.RULE,
+    kind="list",
+)
+async def list_rules(call: Call) -> object:
+    filters = {
+        "pack_ref": call.arg("pack_ref"),
+        "trigger_ref": call.arg("trigger_ref"),
+        "action_ref": call.arg("action_ref"),
+    }
+    enabled = call.bool_arg("enabled")
+    if enabled is not None:
+        filters["enabled"] = enabled  # type: ignore[assignment]
+    return await list_repo(call, "rules", filters=filters)
+
+
+@api.route(
+    "GET",
+    "/api/v1/rules/enabled",
+    summary="List enabled rules",
+    tag=T,
+    resource=RU,
+    op=R,
+    response=m.RULE,
+    kind="list",
+)
+async def list_enabled_rules(call: Call) -> object:
+    return await list_repo(call, "rules", filters={"enabled": True})
+
+
+@api.route(
+    "POST",
+    "/api/v1/rules",
+    summary="Create a rule",
+    tag=T,
+    resource=RU,
+    op=C,
+    body=m.RULE_CREATE,
+    response=m.RULE,
+    status=201,
+)
+async def create_rule(call: Call) -> object:
+    values = _normalise(drop_none(dict(call.body), "conditions"))
+    async with call.ctx.store.transaction() as uow:
+        values["pack"] = await pack_id(uow, values["pack_ref"])
+        values["trigger"] = await uow.triggers.id_of(values["trigger_ref"])
+        values["action"] = await uow.actions.id_of(values["action_ref"])
+        rule = await uow.rules.create(Rule(is_adhoc=True, **values))
+    await _announce(call, RoutingKey.RULE_CREATED, rule)
+    return rule
+
+
+@api.route(
+    "GET", "/api/v1/rules/<ref>", summary="Get a rule", tag=T, resource=RU, op=R, response=m.RULE
+)
+async def get_rule(call: Call, ref: str) -> object:
+    async with call.ctx.store.read() as uow:
+        return await uow.rules.get_by_ref(ref)
+
+
+@api.route(
+    "PUT",
+    "/api/v1/rules/<ref>",
+    summary="Update a rule",
+    tag=T,
+    resource=RU,
+    op=U,
+    body=m.RULE_UPDATE,
+    response=m.RULE,
+)
+async def update_rule(call: Call, ref: str) -> object:
+    changes = _normalise(
+        drop_none(dict(call.body), *(["conditions"] if "conditions" in call.body else []))
+    )
+    for fixed in ("ref", "pack_ref"):
+        changes.pop(fixed, None)
+    async with call.ctx.store.transaction() as uow:
+        rule = await uow.rules.get_by_ref(ref)
+        if "trigger_ref" in changes:
+            changes["trigger"] = await uow.triggers.id_of(changes["trigger_ref"])
+        if "action_ref" in changes:
+            changes["action"] = await uow.actions.id_of(changes["action_ref"])
+        assert rule.id is not None
+        if changes:
+            rule = await uow.rules.update(rule.id, **changes)
+    await _announce(
+        call, RoutingKey.RULE_ENABLED if rule.enabled else RoutingKey.RULE_DISABLED, rule
+    )
+    return rule
+
+
+@api.route(
+    "DELETE",
+    "/api/v1/rules/<ref>",
+    summary="Delete a rule",
+    tag=T,
+    resource=RU,
+    op=D,
+    response=m.DELETED,
+    kind="delete",
+)
+async def delete_rule(call: Call, ref: str) -> object:
+    async with call.ctx.store.transaction() as uow:
+        rule = await uow.rules.get_by_ref(ref)
+        assert rule.id is not None
+        await uow.rules.delete(rule.id)
+    await _announce(call, RoutingKey.RULE_DISABLED, rule)
+    return f"rule {ref!r} deleted"
+
+
+async def _set(call: Call, ref: str, enabled: bool) -> Rule:
+    async with call.ctx.store.transaction() as uow:
+        rule = await uow.rules.get_by_ref(ref)
+        assert rule.id is not None
+        rule = await uow.rules.update(rule.id, enabled=enabled)
+    await _announce(call, RoutingKey.RULE_ENABLED if enabled else RoutingKey.RULE_DISABLED, rule)
+    return rule
+
+
+@api.route(
+    "POST",
+    "/api/v1/rules/<ref>/enable",
+    summary="Enable a rule",
+    tag=T,
+    resource=RU,
+    op=U,
+    response=m.RULE,
+)
+async def enable_rule(call: Call, ref: str) -> object:
+    return await _set(call, ref, True)
+
+
+@api.route(
+    "POST",
+    "/api/v1/rules/<ref>/disable",
+    summary="Disable a rule",
+    tag=T,
+    resource=RU,
+    op=U,
+    response=m.RULE,
+)
+async def disable_rule(call: Call, ref: str) -> object:
+    return await _set(call, ref, False)
