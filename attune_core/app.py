@@ -32,6 +32,7 @@ from attune_core.engine._events import parse_trigger_instance, store_event
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._inquiries import respond as respond_to_inquiry
+from attune_core.engine._keys import read_value, rotate, write_key
 from attune_core.engine._messages import publish_all
 from attune_core.engine._notifier import Notifier, Subscription
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
@@ -46,12 +47,15 @@ from attune_core.model import (
     ExecutionStatus,
     Inquiry,
     InquiryStatus,
+    Key,
+    OwnerType,
     Rule,
     Trigger,
 )
 from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
 from attune_core.rules import validate_conditions
+from attune_core.security import SecretBox
 from attune_core.storage import Store, migrate
 
 __all__ = ["Attune"]
@@ -88,6 +92,7 @@ class Attune:
         )
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
         self.webhooks = WebhookReceiver(store, bus, clock)
+        self.secret_box = SecretBox(settings.security.encryption_key)
         self._waiters: dict[int, anyio.Event] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -128,7 +133,9 @@ class Attune:
             try:
                 await migrate.upgrade(store.engine)
                 bus = InMemoryBus()
-                executor = Executor(store, bus, clock)
+                executor = Executor(
+                    store, bus, clock, secret_box=SecretBox(settings.security.encryption_key)
+                )
                 worker = WorkerService(store, bus, clock, settings, runner=runner)
                 attune = cls(
                     settings=settings, store=store, bus=bus, clock=clock, executor=executor
@@ -588,6 +595,77 @@ class Attune:
         """
         receipt = await self.webhooks.receive(key, raw_body, headers, peer_ip)
         return receipt.to_dict()
+
+    # -- keys --------------------------------------------------------------------------------
+
+    async def set_key(
+        self,
+        ref: str,
+        value: Any,
+        *,
+        name: str | None = None,
+        owner_type: OwnerType | str = OwnerType.SYSTEM,
+        owner: int | str | None = None,
+        encrypted: bool = False,
+    ) -> Key:
+        """Create or replace the key ``ref``; ``value`` may be any JSON value.
+
+        Args:
+            ref: Lowercase dotted ref (``myapp.api_token``).
+            value: Any JSON value (its type is kept).
+            name: The name actions and workflows see it under (default: ``ref``).
+            owner_type: ``system``, ``identity``, ``pack``, ``action`` or ``sensor``.
+            owner: The owner's id, or its ref (login for an identity).
+            encrypted: Store it sealed with AES-256-GCM.
+
+        Returns:
+            The key as stored (``value`` is the stored text: ciphertext when encrypted).
+        """
+        async with self.store.transaction() as uow:
+            return await write_key(
+                uow,
+                self.secret_box,
+                ref,
+                value,
+                name=name,
+                owner_type=owner_type,
+                owner=owner,
+                encrypted=encrypted,
+            )
+
+    async def get_key(self, ref: str) -> Any:
+        """The (decrypted) value of key ``ref``; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            key: Key = await uow.keys.get_by_ref(ref)
+        return read_value(key, self.secret_box)
+
+    async def keys(
+        self, *, owner_type: OwnerType | str | None = None, owner: str | None = None
+    ) -> list[Key]:
+        """Keys by ref (values as stored: never decrypted here)."""
+        async with self.store.read() as uow:
+            return await uow.keys.list(**_given(owner_type=owner_type, owner=owner))
+
+    async def delete_key(self, ref: str) -> None:
+        """Delete key ``ref``; :class:`NotFound` otherwise."""
+        async with self.store.transaction() as uow:
+            await uow.keys.delete_by_ref(ref)
+
+    async def rotate_keys(self, new_encryption_key: str) -> int:
+        """Re-encrypt every encrypted key under ``new_encryption_key`` (all or nothing).
+
+        The engine keeps using its configured key afterwards: restart it with
+        ``security.encryption_key`` set to the new key (``attune key rotate`` does both).
+
+        Returns:
+            How many keys were re-encrypted.
+
+        Raises:
+            SecretBoxError: a key cannot be decrypted with the current key (nothing changed).
+        """
+        new = SecretBox(new_encryption_key)
+        async with self.store.transaction() as uow:
+            return await rotate(uow, self.secret_box, new)
 
     # -- inquiries ---------------------------------------------------------------------------
 

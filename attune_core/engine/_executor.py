@@ -26,6 +26,7 @@ import anyio.abc
 
 from attune_core.bus import RoutingKey, worker_dispatch_key
 from attune_core.engine._inquiries import ASK_ACTION, ask, cancel_inquiries
+from attune_core.engine._keys import keystore_for, resolve_config
 from attune_core.engine._messages import (
     ANY_RUNTIME,
     EXECUTOR_COMPLETIONS,
@@ -45,6 +46,7 @@ from attune_core.model import (
 )
 from attune_core.ports import Bus, Clock
 from attune_core.schema import ParameterValidationError, validate_parameters
+from attune_core.security import SecretBox
 from attune_core.storage import Store, UnitOfWork
 from attune_core.workflow import (
     CancelRequested,
@@ -120,10 +122,21 @@ class Executor:
         bus: The message bus.
         clock: Time (delays and retries wait on it).
         prefetch: Messages handled at once per queue.
+        secret_box: Decrypts keys for the ``keystore`` namespace of workflows (and
+            ``{{ keystore.x }}`` references in pack config); without it workflows see none.
     """
 
-    def __init__(self, store: Store, bus: Bus, clock: Clock, *, prefetch: int = 32) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        *,
+        prefetch: int = 32,
+        secret_box: SecretBox | None = None,
+    ) -> None:
         self._store = store
+        self._box = secret_box
         self._bus = bus
         self._clock = clock
         self._prefetch = prefetch
@@ -386,7 +399,13 @@ class Executor:
 
     async def _conductor_context(self, uow: UnitOfWork, action: Action) -> dict[str, Any]:
         pack = await uow.packs.find_by_ref(action.pack_ref)
-        return {"config": pack.config if pack else {}}
+        config = dict(pack.config) if pack else {}
+        if self._box is None:
+            return {"config": config, "keystore": {}}
+        keystore = await keystore_for(
+            uow, self._box, pack_id=pack.id if pack else None, action_id=action.id
+        )
+        return {"config": resolve_config(config, keystore), "keystore": keystore}
 
     async def _start_workflow(
         self, uow: UnitOfWork, execution: Execution, action: Action
@@ -415,7 +434,7 @@ class Executor:
         if running is None:
             return []
         context = await self._conductor_context(uow, action)
-        conductor = Conductor(definition, config=context["config"])
+        conductor = Conductor(definition, config=context["config"], keystore=context["keystore"])
         now = self._clock.now()
         commands = conductor.start(
             parameters,
@@ -468,9 +487,14 @@ class Executor:
             return []
         action = await uow.actions.find_by_ref(parent.action_ref)
         definition = await self._definition(uow, record.workflow_def)
-        context = await self._conductor_context(uow, action) if action else {"config": {}}
+        context = (
+            await self._conductor_context(uow, action) if action else {"config": {}, "keystore": {}}
+        )
         conductor = Conductor.from_state(
-            definition, record.state["conductor"], config=context["config"]
+            definition,
+            record.state["conductor"],
+            config=context["config"],
+            keystore=context["keystore"],
         )
         commands = conductor.handle(event)
         return await self._carry_out(uow, parent, record, conductor, commands, finished=finished)
