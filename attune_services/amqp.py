@@ -491,16 +491,26 @@ class RabbitMQBus:
 
         Raises:
             KeyError: ``queue`` was never declared.
+            BusError: The broker stayed unreachable for ``operation_timeout``.
         """
-        channel = await self._channel(publisher_confirms=False)
-        try:
-            await channel.set_qos(prefetch_count=max(1, prefetch))
+        consumer = _Consumer(queue, self._closed)
+
+        async def start() -> aio_pika.abc.AbstractRobustChannel:
+            channel = await self._channel(publisher_confirms=False)
             try:
-                amqp_queue = await channel.declare_queue(self._name(queue), passive=True)
-            except aiormq.exceptions.ChannelNotFoundEntity:
-                raise KeyError(f"queue {queue!r} was not declared") from None
-            consumer = _Consumer(queue, self._closed)
-            await amqp_queue.consume(consumer.on_message, no_ack=False)
+                await channel.set_qos(prefetch_count=max(1, prefetch))
+                try:
+                    amqp_queue = await channel.declare_queue(self._name(queue), passive=True)
+                except aiormq.exceptions.ChannelNotFoundEntity:
+                    raise KeyError(f"queue {queue!r} was not declared") from None
+                await amqp_queue.consume(consumer.on_message, no_ack=False)
+            except BaseException:
+                await _close_quietly(channel)
+                raise
+            return channel
+
+        channel = await self._retrying(f"consume {self._name(queue)}", start)
+        try:
             yield consumer
         finally:
             await _close_quietly(channel)

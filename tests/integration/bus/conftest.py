@@ -49,7 +49,9 @@ class Harness(Protocol):
         """Lose ``bus``'s connection: closed by the broker, or a network failure."""
         ...
 
-    def assert_reconnected(self, bus: Bus) -> None: ...
+    async def assert_reconnected(self, bus: Bus) -> None:
+        """Every cut of ``bus``'s connection was followed by a reconnect."""
+        ...
 
     async def queued(self, queue: str) -> int:
         """Messages ready in ``queue``."""
@@ -74,7 +76,7 @@ class MemoryHarness:
     async def cut(self, bus: Bus, how: Cut) -> None:
         return None  # in one process there is no connection to lose
 
-    def assert_reconnected(self, bus: Bus) -> None:
+    async def assert_reconnected(self, bus: Bus) -> None:
         return None
 
     async def queued(self, queue: str) -> int:
@@ -188,9 +190,15 @@ class RabbitMQHarness:
             return
         await _close_connection_on_broker(self._names[bus])
 
-    def assert_reconnected(self, bus: Bus) -> None:
+    async def assert_reconnected(self, bus: Bus) -> None:
         assert isinstance(bus, RabbitMQBus)
-        assert bus.reconnects >= self._cuts.get(bus, 0) > 0
+        cuts = self._cuts.get(bus, 0)
+        assert cuts > 0
+
+        async def reconnected() -> bool:
+            return bus.reconnects >= cuts
+
+        await eventually(reconnected)
 
     async def queued(self, queue: str) -> int:
         assert isinstance(self.bus, RabbitMQBus)
@@ -201,18 +209,21 @@ class RabbitMQHarness:
         return await self.bus.dead_letters(queue)
 
     async def aclose(self) -> None:
-        """Delete every queue any client declared, the exchanges, then close the clients."""
+        """Close the clients, then delete every queue any of them declared and the exchanges.
+
+        Closing first: a client still reconnecting would otherwise restore what was deleted.
+        """
         queues = {name for bus in self._clients for name in bus.declared_queues}
+        for bus in self._clients:
+            with contextlib.suppress(Exception):
+                await bus.close()
+        if self._proxy is not None:
+            await self._proxy.aclose()
         cleaner = await RabbitMQBus.connect(RABBITMQ_URL, name_prefix=self.prefix)
         try:
             await cleaner.delete_topology(sorted(queues))
         finally:
             await cleaner.close()
-            for bus in self._clients:
-                with contextlib.suppress(Exception):
-                    await bus.close()
-            if self._proxy is not None:
-                await self._proxy.aclose()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5) -> None:

@@ -320,6 +320,7 @@ async def test_publishing_and_consuming_survive_a_lost_connection(
     redelivered = 0
     all_received = anyio.Event()
     busy = anyio.Event()
+    cut_done = anyio.Event()
 
     async def handle(delivery: Delivery) -> None:
         nonlocal redelivered
@@ -340,17 +341,20 @@ async def test_publishing_and_consuming_survive_a_lost_connection(
     async def cut_when_busy() -> None:
         await busy.wait()
         await harness.cut(bus, how)
+        cut_done.set()
 
     with anyio.fail_after(45):
         async with anyio.create_task_group() as tg:
             tg.start_soon(consumer)
             tg.start_soon(cut_when_busy)
             for n in range(total):
+                if n == total * 2 // 3:
+                    await cut_done.wait()  # the last third is published after the cut for sure
                 await bus.publish("job", {"n": n})
                 await anyio.sleep(0.01)  # keep publishing while the connection is lost
             await all_received.wait()
             tg.cancel_scope.cancel()
-    harness.assert_reconnected(bus)
+    await harness.assert_reconnected(bus)
     assert set(received) == set(range(total))  # none lost
     duplicates = len(received) - total
     print(
