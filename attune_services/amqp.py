@@ -32,6 +32,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -203,6 +204,7 @@ class _Consumer:
         self._queue = queue
         self._bus_closed = closed
         self._messages: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
+        self._held_back: deque[aio_pika.abc.AbstractIncomingMessage] = deque()
 
     async def on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         # The broker stops at `prefetch` unacknowledged messages, which bounds this buffer.
@@ -231,12 +233,20 @@ class _Consumer:
             return _Delivery(message, envelope)
 
     async def _next_message(self) -> aio_pika.abc.AbstractIncomingMessage:
+        if self._held_back:
+            return self._held_back.popleft()
         if not self._messages.empty():
             return self._messages.get_nowait()
         getter = asyncio.ensure_future(self._messages.get())
         closed = asyncio.ensure_future(self._bus_closed.wait())
         try:
             await asyncio.wait((getter, closed), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            if getter.done() and not getter.cancelled():
+                # Cancelled just as a message arrived: keep it for the next call, or it would
+                # hold a prefetch slot until the consumer leaves.
+                self._held_back.append(getter.result())
+            raise
         finally:
             closed.cancel()
             if not getter.done():
