@@ -49,8 +49,12 @@ def cli() -> None:
 
 def _register_commands() -> None:
     from attune_cli.commands.db import db
+    from attune_cli.commands.identity import identity
+    from attune_cli.commands.up import up
 
     cli.add_command(db)
+    cli.add_command(identity)
+    cli.add_command(up)
 
 
 _register_commands()

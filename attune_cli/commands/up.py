@@ -1,0 +1,108 @@
+"""``attune up``: the all-in-one server (API + notifier + executor + worker) on 127.0.0.1:8080.
+
+Runs migrations, registers the core pack and every pack under ``packs_base_dir``, creates the
+development identity in the development environment, prints the URLs, and shuts down
+gracefully on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+from pathlib import Path
+
+import anyio
+import click
+
+from attune_core.config import load_settings
+
+
+def _packs_in(base: Path) -> list[Path]:
+    if not base.is_dir():
+        return []
+    return sorted(p.parent for p in base.glob("*/pack.yaml"))
+
+
+async def _watch_packs(base: Path, ctx: object, interval: float = 2.0) -> None:
+    """``--reload``: re-register a pack whose files changed."""
+    from attune_services.api.routes._common import register_directory
+
+    def snapshot() -> dict[Path, float]:
+        stamps: dict[Path, float] = {}
+        for pack in _packs_in(base):
+            files = [f for f in pack.rglob("*") if f.is_file()]
+            stamps[pack] = max((f.stat().st_mtime for f in files), default=0.0)
+        return stamps
+
+    seen = await anyio.to_thread.run_sync(snapshot)
+    while True:
+        await anyio.sleep(interval)
+        current = await anyio.to_thread.run_sync(snapshot)
+        for pack, stamp in current.items():
+            if seen.get(pack) != stamp:
+                try:
+                    await register_directory(ctx, pack, force=True)  # type: ignore[arg-type]
+                    click.echo(f"re-registered pack {pack.name}")
+                except Exception as exc:  # a broken edit must not stop the server
+                    click.echo(f"pack {pack.name} not re-registered: {exc}", err=True)
+        seen = current
+
+
+async def _run(config: str | None, host: str | None, port: int | None, reload: bool) -> None:
+    from attune_services.run import Running, run_all_in_one
+
+    os.environ.setdefault("ATTUNE_ENV", "development")
+    settings = load_settings(config_path=config)
+    if host is not None or port is not None:
+        import attrs
+
+        server = attrs.evolve(
+            settings.server,
+            host=host if host is not None else settings.server.host,
+            port=port if port is not None else settings.server.port,
+        )
+        settings = attrs.evolve(settings, server=server)
+    logging.basicConfig(
+        level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    packs = _packs_in(settings.packs_base_dir)
+    async with anyio.create_task_group() as tg:
+        running: Running = await tg.start(functools.partial(run_all_in_one, settings, packs=packs))
+        click.echo(f"Attune {settings.env.value} server is up")
+        click.echo(f"  API       {running.url}/api/v1")
+        click.echo(f"  Docs      {running.url}/docs")
+        click.echo(f"  OpenAPI   {running.url}/api-spec/openapi.json")
+        click.echo(f"  WebSocket {running.url.replace('http', 'ws', 1)}/ws")
+        click.echo(f"  Database  {settings.redacted()['database']['url']}")
+        click.echo(f"  Packs     {settings.packs_base_dir}")
+        if running.dev_identity:
+            from attune_services.api._auth import DEV_PASSWORD
+
+            click.echo(f"  Login     {running.dev_identity} / {DEV_PASSWORD} (development only)")
+        click.echo("Press Ctrl-C to stop.")
+        if reload:
+            tg.start_soon(_watch_packs, settings.packs_base_dir, running.ctx)
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                click.echo("shutting down...")
+                tg.cancel_scope.cancel()
+                break
+
+
+@click.command()
+@click.option("--config", "config", default=None, help="Config file or directory.")
+@click.option("--host", default=None, help="Interface to listen on (default server.host).")
+@click.option("--port", type=int, default=None, help="Port (default server.port, 8080).")
+@click.option("--reload", is_flag=True, help="Re-register packs when their files change.")
+@click.option("--distributed", is_flag=True, help="Not available yet: run the services apart.")
+def up(
+    config: str | None, host: str | None, port: int | None, reload: bool, distributed: bool
+) -> None:
+    """Run Attune: API, notifier, executor and worker in one process."""
+    if distributed:
+        raise click.UsageError(
+            "--distributed is not available yet; run 'attune up' for the all-in-one server"
+        )
+    anyio.run(_run, config, host, port, reload)
