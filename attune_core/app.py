@@ -28,6 +28,7 @@ import anyio.abc
 from attune_core.bus import InMemoryBus, RoutingKey
 from attune_core.clock import SystemClock
 from attune_core.config import Settings, load_settings
+from attune_core.engine._analytics import Analytics, RetentionJob, window
 from attune_core.engine._events import parse_trigger_instance, store_event
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
@@ -38,7 +39,7 @@ from attune_core.engine._notifier import Notifier, Subscription
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
 from attune_core.engine._webhooks import WebhookReceiver, check_webhook_config
 from attune_core.engine._worker_service import ActionRunner, WorkerService
-from attune_core.errors import NotFound
+from attune_core.errors import NotFound, ValidationError
 from attune_core.model import (
     Enforcement,
     EnforcementStatus,
@@ -93,6 +94,8 @@ class Attune:
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
         self.webhooks = WebhookReceiver(store, bus, clock)
         self.secret_box = SecretBox(settings.security.encryption_key)
+        self.analytics = Analytics(store)
+        self.retention = RetentionJob(store, clock, settings.retention)
         self._waiters: dict[int, anyio.Event] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -148,6 +151,7 @@ class Attune:
                     await tg.start(worker.run)
                     await tg.start(attune.timers.run)
                     await tg.start(attune.inquiry_monitor.run)
+                    await tg.start(attune.retention.run)
                     if core_pack:
                         await attune.register_pack(packs_dir() / "core")
                     for path in packs:
@@ -747,13 +751,83 @@ class Attune:
         async with self.store.read() as uow:
             return await uow.inquiries.list(limit=limit, offset=offset, **filters)
 
+    # -- history and analytics ---------------------------------------------------------------
+
+    async def history(
+        self,
+        entity: str,
+        *,
+        entity_id: int | None = None,
+        entity_ref: str | None = None,
+        operation: str | None = None,
+        changed_field: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Any]:
+        """Field-level change records of ``execution`` or ``worker`` rows, newest first.
+
+        Raises:
+            ValidationError: ``entity`` is neither ``execution`` nor ``worker``.
+        """
+        if entity not in ("execution", "worker"):
+            raise ValidationError("history is kept for execution and worker", field="entity")
+        async with self.store.read() as uow:
+            repository = uow.execution_history if entity == "execution" else uow.worker_history
+            return await repository.query(
+                entity_id=entity_id,
+                entity_ref=entity_ref,
+                operation=operation,
+                changed_field=changed_field,
+                since=since,
+                until=until,
+                limit=limit,
+                offset=offset,
+            )
+
+    async def analytics_series(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        hours: int | None = None,
+    ) -> Any:
+        """One analytics series in hourly buckets (api-contract.md "Analytics").
+
+        Args:
+            name: ``dashboard``, ``executions/status``, ``executions/throughput``,
+                ``executions/failure-rate``, ``events/volume``, ``workers/status`` or
+                ``enforcements/volume``.
+            since: Window start (default ``until`` minus ``hours``).
+            until: Window end (default now).
+            hours: Window length when ``since`` is not given (default 24, 1..8760).
+
+        Raises:
+            ValidationError: an unknown series or a bad window.
+        """
+        series = {
+            "dashboard": self.analytics.dashboard,
+            "executions/status": self.analytics.execution_status,
+            "executions/throughput": self.analytics.execution_throughput,
+            "executions/failure-rate": self.analytics.failure_rate,
+            "events/volume": self.analytics.event_volume,
+            "workers/status": self.analytics.worker_status,
+            "enforcements/volume": self.analytics.enforcement_volume,
+        }
+        if name not in series:
+            raise ValidationError(f"unknown analytics series {name!r}", field="name")
+        span = window(self.clock.now(), since=since, until=until, hours=hours)
+        return await series[name](span)
+
     @property
     def busy(self) -> bool:
         """Whether a background service is doing work right now (not waiting for the clock).
 
         The test kit's ``settle()`` waits for this to be false.
         """
-        return self.timers.busy or self.inquiry_monitor.busy
+        return self.timers.busy or self.inquiry_monitor.busy or self.retention.busy
 
     # -- notifications ----------------------------------------------------------------------
 

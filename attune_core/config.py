@@ -55,6 +55,7 @@ __all__ = [
     "LogFormat",
     "LogSettings",
     "MessageQueueSettings",
+    "RetentionSettings",
     "SecuritySettings",
     "SensorSettings",
     "ServerSettings",
@@ -449,6 +450,30 @@ class SensorSettings:
 
 
 @attrs.frozen(kw_only=True)
+class RetentionSettings:
+    """How long history is kept (section ``retention``); older rows are purged by a job.
+
+    Attributes:
+        events_days: Days events are kept.
+        enforcements_days: Days enforcements are kept.
+        executions_days: Days finished executions are kept (unfinished ones never expire).
+        execution_history_days: Days execution history records are kept.
+        worker_history_days: Days worker history records are kept.
+        interval: Seconds between two runs of the purge job.
+        batch_size: Rows deleted per transaction; the job yields between batches so it never
+            blocks the engine.
+    """
+
+    events_days: int = attrs.field(default=90, validator=_at_least(1))
+    enforcements_days: int = attrs.field(default=90, validator=_at_least(1))
+    executions_days: int = attrs.field(default=90, validator=_at_least(1))
+    execution_history_days: int = attrs.field(default=90, validator=_at_least(1))
+    worker_history_days: int = attrs.field(default=180, validator=_at_least(1))
+    interval: float = attrs.field(default=3600.0, validator=_positive)
+    batch_size: int = attrs.field(default=1000, validator=_at_least(1))
+
+
+@attrs.frozen(kw_only=True)
 class LogSettings:
     """Logging of the services and the CLI (section ``log``); the library only emits records.
 
@@ -478,6 +503,7 @@ class Settings:
         security: See :class:`SecuritySettings`.
         worker: See :class:`WorkerSettings`.
         sensor: See :class:`SensorSettings`.
+        retention: See :class:`RetentionSettings`.
         log: See :class:`LogSettings`.
     """
 
@@ -491,6 +517,7 @@ class Settings:
     security: SecuritySettings
     worker: WorkerSettings = attrs.Factory(WorkerSettings)
     sensor: SensorSettings = attrs.Factory(SensorSettings)
+    retention: RetentionSettings = attrs.Factory(RetentionSettings)
     log: LogSettings
 
     @classmethod

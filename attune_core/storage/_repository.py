@@ -302,6 +302,24 @@ class Repository(Generic[E]):
         if old is None:
             raise NotFound(f"{self.name} {id} not found")
 
+    async def purge_batch(self, column: str, before: datetime, *, limit: int, **equals: Any) -> int:
+        """Delete at most ``limit`` rows whose ``column`` is before ``before`` (retention).
+
+        Only the rows also matching ``equals`` (a list value means IN) are deleted; returns
+        how many were. History is not recorded for purged rows.
+        """
+        self._check_columns([column])
+        t = self.table
+        key = t.c["id"] if "id" in self._columns else t.primary_key.columns[0]
+        chosen = (
+            sa.select(key)
+            .where(t.c[column] < before, *self._where(equals))
+            .order_by(key)
+            .limit(max(1, limit))
+        )
+        result = await self._execute(sa.delete(t).where(key.in_(chosen.scalar_subquery())))
+        return int(result.rowcount or 0)
+
     async def _delete_returning(self, statement: sa.Delete) -> E | None:
         deleted = await self._one_or_none(statement.returning(self.table))
         if deleted is not None:
