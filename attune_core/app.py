@@ -169,7 +169,7 @@ class Attune:
     ) -> None:
         """Wake :meth:`wait` callers when their execution finishes."""
         queue = f"attune.facade.{uuid.uuid4().hex}"
-        await self.bus.declare_queue(queue, [RoutingKey.EXECUTION_COMPLETED])
+        await self.bus.declare_queue(queue, [RoutingKey.EXECUTION_COMPLETED], transient=True)
         async with self.bus.consume(queue, prefetch=1000) as deliveries:
             task_status.started()
             async for delivery in deliveries:

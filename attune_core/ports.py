@@ -56,8 +56,15 @@ class Bus(Protocol):
     message goes to one consumer of that queue at a time.
     """
 
-    async def declare_queue(self, name: str, bindings: Sequence[str]) -> None:
-        """Create the queue (idempotent) and bind it to ``bindings``."""
+    async def declare_queue(
+        self, name: str, bindings: Sequence[str], *, transient: bool = False
+    ) -> None:
+        """Create the queue (idempotent) and bind it to ``bindings``.
+
+        ``transient`` marks a queue that belongs to one process (a waiter, a notifier, one
+        worker's control channel): the broker may delete it once nobody consumes it, instead
+        of keeping it, and filling it, forever.
+        """
         ...
 
     async def publish(

@@ -68,6 +68,9 @@ RECONNECT_MIN = 0.5
 RECONNECT_MAX = 30.0
 # Suffix of the dead-letter queue of each queue.
 DEAD_LETTER_SUFFIX = ".dlq"
+# A transient queue outlives a short disconnection of its process (robust reconnects
+# re-declare it) but not its process: unused for a minute, the broker deletes it.
+TRANSIENT_QUEUE_EXPIRY_MS = 60_000
 # The exchanges messages are published to (attune.dlx only receives dead letters).
 PUBLISHING_EXCHANGES = (EXCHANGE_EVENTS, EXCHANGE_EXECUTIONS, EXCHANGE_NOTIFICATIONS)
 
@@ -431,8 +434,14 @@ class RabbitMQBus:
 
     # -- the Bus port -------------------------------------------------------------------------
 
-    async def declare_queue(self, name: str, bindings: Sequence[str]) -> None:
+    async def declare_queue(
+        self, name: str, bindings: Sequence[str], *, transient: bool = False
+    ) -> None:
         """Create the quorum queue and its dead-letter queue (idempotent) and bind it.
+
+        A ``transient`` queue (one process's own) is a classic, non-durable queue without a
+        dead-letter queue, which the broker deletes after :data:`TRANSIENT_QUEUE_EXPIRY_MS`
+        without consumers.
 
         Raises:
             BusError: The queue exists with other arguments (e.g. another ``max_deliveries``:
@@ -445,6 +454,16 @@ class RabbitMQBus:
         dead_letters = queue_name + DEAD_LETTER_SUFFIX
 
         async def declare() -> None:
+            if transient:
+                own = await channel.declare_queue(
+                    queue_name,
+                    durable=False,
+                    arguments={"x-queue-type": "classic", "x-expires": TRANSIENT_QUEUE_EXPIRY_MS},
+                )
+                for pattern in bindings:
+                    for exchange in _exchanges_for_binding(pattern):
+                        await own.bind(self._name(exchange), routing_key=pattern)
+                return
             dlq = await channel.declare_queue(
                 dead_letters, durable=True, arguments={"x-queue-type": "quorum"}
             )

@@ -116,7 +116,10 @@ class InMemoryBus:
         self.dead_letters: list[Envelope] = []
         self._consumers: set[_Consumer] = set()
 
-    async def declare_queue(self, name: str, bindings: Sequence[str]) -> None:
+    async def declare_queue(
+        self, name: str, bindings: Sequence[str], *, transient: bool = False
+    ) -> None:
+        # Every in-memory queue lives and dies with the process: ``transient`` changes nothing.
         queue = self._queues.setdefault(name, _Queue(name))
         queue.bindings.update(bindings)
 

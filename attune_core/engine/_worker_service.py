@@ -185,8 +185,8 @@ class WorkerService:
         control, control_keys = worker_control_queue(worker.id)
         packs_queue = f"attune.worker.{worker.id}.packs"
         await self._bus.declare_queue(dispatch, dispatch_keys)
-        await self._bus.declare_queue(control, control_keys)
-        await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED])
+        await self._bus.declare_queue(control, control_keys, transient=True)
+        await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED], transient=True)
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat)

@@ -65,6 +65,20 @@ async def test_routing_fans_out_to_every_bound_queue(harness: Harness) -> None:
     assert await drain(bus, "audit", 1) == [{"execution_id": 1}]
 
 
+async def test_transient_queue_routes_and_redelivers_like_any_other(harness: Harness) -> None:
+    bus = harness.bus
+    await bus.declare_queue("waiter", ["execution.completed"], transient=True)
+    await bus.publish("execution.completed", {"execution_id": 7})
+    async with bus.consume("waiter") as deliveries:
+        first = await next_delivery(deliveries)  # left unacked: comes back
+    async with bus.consume("waiter") as deliveries:
+        again = await next_delivery(deliveries)
+        await again.ack()
+        assert await nothing_more(deliveries)
+    assert again.envelope.message_id == first.envelope.message_id
+    assert again.envelope.payload == {"execution_id": 7}
+
+
 async def test_topic_patterns_route_like_amqp(harness: Harness) -> None:
     bus = harness.bus
     queues = {
