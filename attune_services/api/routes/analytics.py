@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from attune_core.errors import BadRequest, NotFound
+from attune_core.model import HistoryOperation
 from attune_core.security import Operation, Resource
 from attune_core.storage import tables as t
 from attune_services.api import _models as m
@@ -63,7 +65,15 @@ async def history(call: Call, kind: str) -> object:
             limit=paged.size + 1,
             offset=paged.offset,
         )
-    return page_of(rows, paged)
+    return page_of([_history_row(row) for row in rows], paged)
+
+
+def _history_row(row: Any) -> Any:
+    # worker_history rows can come back with a plain-string operation; the JSON is the same.
+    operation = row.operation
+    if isinstance(operation, str) and not isinstance(operation, HistoryOperation):
+        row = attrs.evolve(row, operation=HistoryOperation(operation.upper()))
+    return row
 
 
 def _window(call: Call) -> tuple[datetime, datetime]:

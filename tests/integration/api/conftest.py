@@ -57,6 +57,8 @@ async def server(
         "HOME": str(tmp),
         "ATTUNE__SERVER__PORT": "0",
         "ATTUNE__SECURITY__ALLOW_SELF_REGISTRATION": "true",
+        # small, so a test can exceed it with a body the loopback socket buffers whole
+        "ATTUNE__SERVER__REQUEST_BODY_LIMIT": str(256 * 1024),
     }
     schema = None
     if api_backend != "sqlite":
