@@ -326,7 +326,8 @@ async def log_stream(call: Call, id: int, stream: str) -> object:
                 execution = await current()
                 yield b": keep-alive\n\n"
             content, _ = _log_text(execution, stream)
-            yield f"data: {json.dumps({'execution_id': id, 'stream': stream, 'content': content})}\n\n".encode()
+            data = {"execution_id": id, "stream": stream, "content": content}
+            yield f"data: {json.dumps(data)}\n\n".encode()
             yield b"event: end\ndata: {}\n\n"
         finally:
             if subscription is not None:
@@ -402,7 +403,9 @@ async def execution_history(call: Call, id: int) -> object:
         rows = await uow.execution_history.query(
             entity_id=id, limit=paged.size + 1, offset=paged.offset
         )
-    return page_of(rows, paged)
+    from attune_services.api.routes.analytics import _history_row
+
+    return page_of([_history_row(row) for row in rows], paged)
 
 
 @api.route(

@@ -85,10 +85,9 @@ async def _owner(uow: UnitOfWork, values: dict[str, Any]) -> None:
         elif values.get("owner_sensor") is not None:
             values["owner_sensor_ref"] = (await uow.sensors.get(values["owner_sensor"])).ref
         values["owner"] = values.get("owner_sensor_ref")
-    elif owner_type is OwnerType.IDENTITY:
-        if values.get("owner_identity") is not None:
-            await uow.identities.get(values["owner_identity"])
-            values["owner"] = str(values["owner_identity"])
+    elif owner_type is OwnerType.IDENTITY and values.get("owner_identity") is not None:
+        await uow.identities.get(values["owner_identity"])
+        values["owner"] = str(values["owner_identity"])
 
 
 @api.route(

@@ -152,7 +152,8 @@ async def register_batch(call: Call) -> object:
     paths = list(call.body.get("paths") or [])
     if call.body.get("path"):
         base = Path(call.body["path"])
-        paths += sorted(str(p.parent) for p in base.glob("*/pack.yaml"))
+        found = await anyio.to_thread.run_sync(lambda: sorted(base.glob("*/pack.yaml")))
+        paths += [str(p.parent) for p in found]
     packs, errors = [], []
     for path in paths:
         try:
@@ -276,10 +277,10 @@ async def install(call: Call) -> object:
                 raise BadRequest(f"git clone of {source} failed: {last[0]}")
             root = _pack_root(Path(tmp) / "pack")
             return _installed(await register_directory(call.ctx, root, force=force))
-    path = Path(source.removeprefix("file://"))
-    if path.is_file():
-        return _installed(await _install_archive(call, path.read_bytes(), force))
-    return _installed(await register_directory(call.ctx, path, force=force))
+    path = anyio.Path(source.removeprefix("file://"))
+    if await path.is_file():
+        return _installed(await _install_archive(call, await path.read_bytes(), force))
+    return _installed(await register_directory(call.ctx, str(path), force=force))
 
 
 async def _workflow_files(call: Call, ref: str, *, sync: bool) -> dict[str, Any]:
