@@ -659,7 +659,7 @@ class Attune:
         """Re-encrypt every encrypted key under ``new_encryption_key`` (all or nothing).
 
         The engine keeps using its configured key afterwards: restart it with
-        ``security.encryption_key`` set to the new key (``attune key rotate`` does both).
+        ``security.encryption_key`` set to the new key.
 
         Returns:
             How many keys were re-encrypted.
