@@ -198,6 +198,7 @@ class App:
     def client(self) -> ApiClient:
         """The API client, with this profile's tokens (or ``$ATTUNE_API_TOKEN``)."""
         if self._client is None:
+            self.profile  # noqa: B018  (an unknown --profile is a configuration error)
             env_token = os.environ.get("ATTUNE_API_TOKEN")
             tokens = None if env_token else self.tokens()
             self._client = ApiClient(

@@ -232,6 +232,13 @@ class ApiClient:
                 code="UNAUTHORIZED",
                 status=401,
             )
+        if response.status_code == 401 and not path.startswith("/auth/"):
+            error = error_from_response(response)
+            raise ApiError(
+                f"{error.message} (not logged in: run 'attune auth login')",
+                code=error.code,
+                status=401,
+            )
         if response.status_code >= 400:
             raise error_from_response(response)
         return response
