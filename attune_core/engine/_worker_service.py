@@ -53,6 +53,7 @@ from attune_core.model import (
     Action,
     Execution,
     ExecutionStatus,
+    Identity,
     OwnerType,
     PackEnvironment,
     Runtime,
@@ -63,10 +64,14 @@ from attune_core.model import (
 )
 from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
-from attune_core.security import SecretBox
+from attune_core.security import SecretBox, TokenService
 from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["ANY_RUNTIME", "ActionRunner", "WorkerService", "resolve_pack_dir"]
+__all__ = ["ANY_RUNTIME", "SYSTEM_LOGIN", "ActionRunner", "WorkerService", "resolve_pack_dir"]
+
+# The identity execution tokens are issued for; it has no password and no roles of its own
+# (the API limits what an execution token may do).
+SYSTEM_LOGIN = "attune:executions"
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +132,8 @@ class WorkerService:
         self._name = name or settings.worker.name or f"worker-{socket.gethostname()}"
         self._runner: ActionRunner = runner or ProcessRunner()
         self._box = SecretBox(settings.security.encryption_key)
+        self._tokens = TokenService(secret=settings.security.jwt_secret)
+        self._system_identity: tuple[int, str] | None = None
         self._running: dict[int, anyio.Event] = {}
         self.worker_id: int | None = None
 
@@ -175,12 +182,30 @@ class WorkerService:
         self.worker_id = worker.id
         return worker
 
+    async def _ensure_system_identity(self) -> tuple[int, str]:
+        """The identity execution tokens are issued for (no password: nobody logs in as it)."""
+        if self._system_identity is None:
+            async with self._store.transaction() as uow:
+                identity = await uow.identities.find_by_login(SYSTEM_LOGIN)
+                if identity is None:
+                    identity = await uow.identities.create(
+                        Identity(
+                            login=SYSTEM_LOGIN,
+                            display_name="Attune executions",
+                            attributes={"system": True},
+                        )
+                    )
+            assert identity.id is not None
+            self._system_identity = (identity.id, identity.login)
+        return self._system_identity
+
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Register, then take work until cancelled; marks the worker inactive on the way out."""
         worker = await self.register()
         assert worker.id is not None
+        await self._ensure_system_identity()
         dispatch, dispatch_keys = worker_queue(worker.id)
         control, control_keys = worker_control_queue(worker.id)
         packs_queue = f"attune.worker.{worker.id}.packs"
@@ -349,10 +374,18 @@ class WorkerService:
             rule_ref=execution.rule_ref,
             trigger_ref=execution.trigger_ref,
             api_url=self._settings.server.public_url,
+            api_token=self._execution_token(execution.id, float(timeout)),
             artifacts_dir=self._settings.data_dir / "artifacts" / str(execution.id),
             max_stdout_bytes=self._settings.worker.max_stdout_bytes,
             max_stderr_bytes=self._settings.worker.max_stderr_bytes,
         ), environment
+
+    def _execution_token(self, execution_id: int, timeout: float) -> str | None:
+        """An execution-scoped API token (``ATTUNE_API_TOKEN``), valid for the run's timeout."""
+        if self._system_identity is None:
+            return None
+        identity_id, login = self._system_identity
+        return self._tokens.execution_token(identity_id, login, execution_id, int(timeout))
 
     async def _execution_config(
         self, uow: UnitOfWork, action: Action, runtime: Runtime | None

@@ -26,6 +26,7 @@ from attune_core.model import (
     Execution,
     ExecutionHistory,
     ExecutionStatus,
+    HistoryOperation,
     Identity,
     Inquiry,
     InquiryStatus,
@@ -841,6 +842,12 @@ class PackTestExecutionRepository(Repository[PackTestExecution]):
 
 class _HistoryRepository(Repository[Any]):
     order: ClassVar[Sequence[tuple[str, bool]]] = (("time", True), ("id", True))
+
+    def _to_entity(self, row: sa.Row[Any]) -> Any:
+        # ``operation`` is stored as text (INSERT/UPDATE/DELETE); entities carry the enum.
+        values = dict(row._mapping)
+        values["operation"] = HistoryOperation(values["operation"])
+        return self.entity(**values)
 
     async def query(
         self,

@@ -234,3 +234,20 @@ async def test_broken_workflow_definition_fails_the_execution_with_the_reason(
     execution = await attune.run("demo.chain", {"a": 1}, timeout=30)
     assert execution.status is FAILED
     assert "missing" in execution.result["error"]
+
+
+async def test_action_environment_and_execution_token(attune: Attune) -> None:
+    from attune_core.security import TokenKind, TokenService
+
+    execution = await attune.run("demo.env", timeout=30)
+    assert execution.status is COMPLETED, execution.result
+    env = execution.result["data"]["env"]
+    assert env["ATTUNE_ACTION"] == "demo.env"
+    assert env["ATTUNE_EXEC_ID"] == str(execution.id)
+    assert env["ATTUNE_API_URL"] == attune.settings.server.public_url
+    assert execution.result["data"]["secret_param"] == "hidden"  # on stdin...
+    assert execution.result["data"]["secret_in_env"] is False  # ...never in the environment
+    claims = TokenService(secret=attune.settings.security.jwt_secret).decode(
+        env["ATTUNE_API_TOKEN"], [TokenKind.EXECUTION]
+    )
+    assert claims.metadata["execution_id"] == execution.id
