@@ -76,7 +76,7 @@ def dump(data: Any, fmt: str) -> str:
 
 
 def _width() -> int | None:
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     if stream.isatty():
         return None
     try:
@@ -103,7 +103,7 @@ class Output:
         return self.fmt != "table"
 
     def _console(self) -> Console:
-        return Console(file=click.get_text_stream("stdout"), width=_width(), soft_wrap=False)
+        return Console(file=sys.stdout, width=_width(), soft_wrap=False)
 
     # -- data -------------------------------------------------------------------------------
 

@@ -28,12 +28,14 @@ def profiles(app: App) -> None:
     current = app.profile_name
     rows = []
     for profile in app.store.profiles():
-        tokens = app.store.tokens(profile.name, profile.api_url)
+        # The current profile is shown with the URL in effect (--api-url, $ATTUNE_API_URL).
+        url = app.api_url if profile.name == current else profile.api_url
+        tokens = app.store.tokens(profile.name, url)
         rows.append(
             {
                 "current": profile.name == current,
                 "name": profile.name,
-                "api_url": profile.api_url,
+                "api_url": url,
                 "username": profile.username,
                 "logged_in_as": tokens.login if tokens else None,
                 "output": profile.output,
