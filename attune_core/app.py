@@ -41,6 +41,7 @@ from attune_core.engine._webhooks import WebhookReceiver, check_webhook_config
 from attune_core.engine._worker_service import ActionRunner, WorkerService
 from attune_core.errors import NotFound, ValidationError
 from attune_core.model import (
+    Artifact,
     Enforcement,
     EnforcementStatus,
     Event,
@@ -294,6 +295,23 @@ class Attune:
             if action_ref is not None:
                 filters["action_ref"] = action_ref
             return await uow.executions.list(limit=limit, **filters)
+
+    async def artifacts(self, *, execution: int | None = None) -> list[Artifact]:
+        """Artifacts, newest first (only those of one execution when ``execution`` is given)."""
+        async with self.store.read() as uow:
+            if execution is None:
+                return await uow.artifacts.list()
+            return await uow.artifacts.list(execution=execution)
+
+    async def artifact_content(self, artifact_id: int, version: int | None = None) -> bytes | None:
+        """The bytes of an artifact's version (the latest by default), or ``None``."""
+        async with self.store.read() as uow:
+            found = (
+                await uow.artifact_versions.latest(artifact_id)
+                if version is None
+                else await uow.artifact_versions.find_version(artifact_id, version)
+            )
+        return None if found is None else found.content
 
     async def cancel(self, execution_id: int) -> Execution:
         """Cancel an execution (at once if not yet running; ``canceling`` while running)."""

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
+import shutil
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,6 +53,8 @@ from attune_core.engine.worker import (
 from attune_core.errors import AttuneError
 from attune_core.model import (
     Action,
+    Artifact,
+    ArtifactType,
     Execution,
     ExecutionStatus,
     Identity,
@@ -296,12 +300,16 @@ class WorkerService:
                 )
                 await self._record(running, outcome)
                 return
+        if invocation.artifacts_dir is not None:
+            await anyio.Path(invocation.artifacts_dir).mkdir(parents=True, exist_ok=True)
         cancel = self._running.setdefault(execution_id, anyio.Event())
         try:
             outcome = await self._runner.run(invocation, cancel_event=cancel)
         finally:
             self._running.pop(execution_id, None)
         await self._record(running, outcome)
+        if invocation.artifacts_dir is not None:
+            await self._collect_artifacts(running, invocation.artifacts_dir)
 
     async def _record(self, execution: Execution, outcome: ActionOutcome) -> None:
         changes: dict[str, Any] = {}
@@ -323,6 +331,49 @@ class WorkerService:
                     **changes,
                 )
             await publish_all(self._bus, messages)
+
+    # -- artifacts ------------------------------------------------------------------------------
+
+    async def _collect_artifacts(self, execution: Execution, directory: Path) -> None:
+        """Turn the files an action wrote into ``ATTUNE_ARTIFACTS_DIR`` into artifacts.
+
+        One artifact per file (ref ``<action ref>.<file name>``, linked to the execution),
+        its content as version 1; files over the worker's output cap are recorded without
+        content. The directory is removed afterwards.
+        """
+        limit = self._settings.worker.max_stdout_bytes
+        files = await anyio.to_thread.run_sync(_artifact_files, directory, limit)
+        try:
+            if not files:
+                return
+            async with self._store.transaction() as uow:
+                for path, size, content in files:
+                    artifact = await uow.artifacts.create(
+                        Artifact(
+                            ref=f"{execution.action_ref}.{path.name}",
+                            scope=OwnerType.ACTION,
+                            owner=execution.action_ref,
+                            type=_artifact_type(path),
+                            name=path.name,
+                            content_type=mimetypes.guess_type(path.name)[0]
+                            or "application/octet-stream",
+                            size_bytes=size,
+                            execution=execution.id,
+                            description=None
+                            if content is not None
+                            else f"{size} bytes: larger than the {limit}-byte limit, not stored",
+                        )
+                    )
+                    assert artifact.id is not None
+                    if content is not None:
+                        await uow.artifact_versions.add(
+                            artifact.id,
+                            content=content,
+                            content_type=artifact.content_type,
+                            created_by=f"execution:{execution.id}",
+                        )
+        finally:
+            await anyio.to_thread.run_sync(lambda: shutil.rmtree(directory, ignore_errors=True))
 
     # -- preparing a run ---------------------------------------------------------------------
 
@@ -557,6 +608,35 @@ class WorkerService:
         for key in sorted(keys, key=lambda k: rank[k.owner_type]):
             secrets[key.name] = self._box.open(key.value) if key.encrypted else _plain(key.value)
         return secrets
+
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}
+_TABLE_SUFFIXES = {".csv", ".tsv"}
+_TEXT_SUFFIXES = {".txt", ".log", ".md", ".json", ".yaml", ".yml", ".xml", ".html", ".out"}
+
+
+def _artifact_type(path: Path) -> ArtifactType:
+    suffix = path.suffix.lower()
+    if suffix in _IMAGE_SUFFIXES:
+        return ArtifactType.FILE_IMAGE
+    if suffix in _TABLE_SUFFIXES:
+        return ArtifactType.FILE_DATATABLE
+    if suffix in _TEXT_SUFFIXES:
+        return ArtifactType.FILE_TEXT
+    return ArtifactType.FILE_BINARY
+
+
+def _artifact_files(directory: Path, limit: int) -> list[tuple[Path, int, bytes | None]]:
+    """Regular files directly in ``directory`` (no links or subdirectories): path, size and
+    content (``None`` above ``limit`` bytes)."""
+    if not directory.is_dir():
+        return []
+    found: list[tuple[Path, int, bytes | None]] = []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and not path.is_symlink():
+            size = path.stat().st_size
+            found.append((path, size, path.read_bytes() if size <= limit else None))
+    return found
 
 
 def _plain(stored: str) -> Any:

@@ -251,3 +251,22 @@ async def test_action_environment_and_execution_token(attune: Attune) -> None:
         env["ATTUNE_API_TOKEN"], [TokenKind.EXECUTION]
     )
     assert claims.metadata["execution_id"] == execution.id
+
+
+async def test_files_in_the_artifacts_dir_become_artifacts_of_the_execution(
+    attune: Attune,
+) -> None:
+    from attune_core.model import ArtifactType
+
+    execution = await attune.run("demo.report", timeout=30)
+    assert execution.status is COMPLETED, execution.result
+    artifacts = await until(
+        lambda: attune.artifacts(execution=execution.id), lambda found: len(found) == 2
+    )
+    by_name = {a.name: a for a in artifacts}
+    assert by_name["report.txt"].type is ArtifactType.FILE_TEXT
+    assert by_name["hosts.csv"].type is ArtifactType.FILE_DATATABLE
+    assert by_name["report.txt"].ref == "demo.report.report.txt"
+    report = by_name["report.txt"].id
+    assert report is not None
+    assert await attune.artifact_content(report) == b"all good\n"
