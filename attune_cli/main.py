@@ -45,12 +45,14 @@ def _register_commands() -> None:
     from attune_cli.commands.api import API_GROUPS
     from attune_cli.commands.db import db
     from attune_cli.commands.identity import identity
+    from attune_cli.commands.serve import serve
     from attune_cli.commands.up import up
 
     cli.add_command(db)
     for group in API_GROUPS:
         cli.add_command(group)
     cli.add_command(identity)
+    cli.add_command(serve)
     cli.add_command(up)
 
 

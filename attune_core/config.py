@@ -322,6 +322,8 @@ class MessageQueueSettings:
         prefetch_count: Unacknowledged messages one consumer may hold.
         connect_timeout: Seconds to wait for the broker when connecting.
         heartbeat: AMQP heartbeat in seconds (0 disables it).
+        name_prefix: Prefix of every exchange and queue name, so several installations (or
+            test runs) can share one broker without seeing each other's messages.
     """
 
     url: str = attrs.field(default="", validator=_amqp_url, metadata=_URL)
@@ -329,6 +331,7 @@ class MessageQueueSettings:
     prefetch_count: int = attrs.field(default=10, validator=_at_least(1))
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     heartbeat: int = attrs.field(default=60, validator=_at_least(0))  # RabbitMQ's default
+    name_prefix: str = ""
 
     @property
     def in_memory(self) -> bool:

@@ -1,0 +1,39 @@
+"""``attune serve <service>``: run one of Attune's services as its own process (distributed
+mode, on PostgreSQL and RabbitMQ). Configuration comes from the usual files and
+``ATTUNE__*`` variables (docs/configuration.md)."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import click
+
+from attune_core.config import load_settings
+
+SERVICE_NAMES = ("executor", "worker")
+
+
+@click.command()
+@click.argument("service", type=click.Choice(SERVICE_NAMES))
+@click.option(
+    "--config",
+    "config",
+    envvar="ATTUNE_CONFIG",
+    show_envvar=True,
+    help="Config file or directory (default: $ATTUNE_CONFIG, then ./config.yaml).",
+)
+def serve(service: str, config: str | None) -> None:
+    """Run SERVICE (executor or worker) until SIGTERM or Ctrl-C.
+
+    Any number of executors and workers may run at once, on any number of machines, against
+    the same database and broker.
+    """
+    from attune_services.services import serve as run_service
+
+    settings = load_settings(config_path=config)
+    logging.basicConfig(
+        level=settings.log.level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    anyio.run(run_service, service, settings)

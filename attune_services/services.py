@@ -1,0 +1,112 @@
+"""The engine's services as separate processes (distributed mode): executor and worker.
+
+Rules of this file:
+
+1. One function per service; each opens the database and the RabbitMQ bus from the settings,
+   runs until cancelled (SIGTERM/SIGINT in `attune serve`), then closes both. Nothing here
+   decides anything: the services are those of `attune_core.engine`, unchanged.
+2. Distributed mode needs a broker: an empty ``message_queue.url`` is a configuration error
+   here (the in-memory bus cannot reach other processes).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from attune_core.clock import SystemClock
+from attune_core.config import Settings
+from attune_core.engine._executor import Executor
+from attune_core.engine._worker_service import WorkerService
+from attune_core.errors import ConfigError
+from attune_core.security import SecretBox
+from attune_core.storage import Store
+from attune_services.amqp import RabbitMQBus
+
+__all__ = ["SERVICES", "open_bus", "serve", "serve_executor", "serve_worker"]
+
+log = logging.getLogger(__name__)
+
+
+async def open_bus(settings: Settings) -> RabbitMQBus:
+    """Connect to the broker named by ``message_queue.url``."""
+    queue = settings.message_queue
+    if queue.in_memory:
+        raise ConfigError(
+            "message_queue.url is empty: separate services need RabbitMQ "
+            "(set ATTUNE__MESSAGE_QUEUE__URL, e.g. amqp://guest:guest@127.0.0.1:5672/)"
+        )
+    return await RabbitMQBus.connect(
+        queue.url,
+        name_prefix=queue.name_prefix,
+        connect_timeout=queue.connect_timeout,
+        heartbeat=queue.heartbeat,
+    )
+
+
+@asynccontextmanager
+async def _resources(settings: Settings) -> AsyncIterator[tuple[Store, RabbitMQBus]]:
+    store = await Store.from_settings(settings.database)
+    try:
+        bus = await open_bus(settings)
+        try:
+            yield store, bus
+        finally:
+            with anyio.CancelScope(shield=True):
+                await bus.close()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await store.close()
+
+
+async def serve_executor(
+    settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Run an executor (any number may run at once) until cancelled."""
+    async with _resources(settings) as (store, bus):
+        executor = Executor(
+            store, bus, SystemClock(), secret_box=SecretBox(settings.security.encryption_key)
+        )
+        await _run(executor.run, task_status)
+
+
+async def serve_worker(
+    settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Run a worker (its name from ``worker.name``, else the host name) until cancelled."""
+    async with _resources(settings) as (store, bus):
+        worker = WorkerService(store, bus, SystemClock(), settings)
+        await _run(worker.run, task_status)
+
+
+async def _run(
+    service: Callable[..., Awaitable[Any]], task_status: anyio.abc.TaskStatus[None]
+) -> None:
+    async with anyio.create_task_group() as tg:
+        await tg.start(service)
+        task_status.started()
+
+
+SERVICES: dict[str, Callable[..., Awaitable[None]]] = {
+    "executor": serve_executor,
+    "worker": serve_worker,
+}
+
+
+async def serve(name: str, settings: Settings) -> None:
+    """Run service ``name`` until SIGTERM or SIGINT, then shut down gracefully."""
+    service = SERVICES[name]
+    async with anyio.create_task_group() as tg:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            await tg.start(service, settings)
+            log.info("attune %s service running", name, extra={"service": name})
+            async for signum in signals:
+                log.info("attune %s: %s received, stopping", name, signal.Signals(signum).name)
+                tg.cancel_scope.cancel()
+                break

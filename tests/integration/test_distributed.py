@@ -1,0 +1,170 @@
+"""Distributed mode: an executor and two workers as separate processes on PostgreSQL and
+RabbitMQ run actions and a workflow submitted from a third process, and stop gracefully."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from attune_core.bus import RoutingKey
+from attune_core.config import Settings, load_settings
+from attune_core.engine._messages import EXECUTOR_COMPLETIONS, EXECUTOR_REQUESTS, worker_queue
+from attune_core.model import Execution, ExecutionStatus, WorkerStatus
+from attune_core.packs import register_pack
+from attune_core.resources import packs_dir
+from attune_core.storage import Store, create_engine, migrate
+from attune_services.amqp import RabbitMQBus
+from tests.conftest import POSTGRES_URL, RABBITMQ_URL, require_service
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.postgresql,
+    pytest.mark.rabbitmq,
+    pytest.mark.slow,
+    pytest.mark.anyio,
+]
+
+DEMO_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "engine" / "demo"
+
+
+async def _sql(statement: str) -> None:
+    engine = create_engine(POSTGRES_URL, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict[str, str]]]:
+    """A PostgreSQL schema and a RabbitMQ name prefix of our own, migrated, packs registered."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    token = secrets.token_hex(4)
+    schema = f"attune_dist_{token}"
+    packs_base = tmp_path / "packs"
+    shutil.copytree(DEMO_PACK, packs_base / "demo")
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "ATTUNE_ENV": "test",
+        "ATTUNE__DATA_DIR": str(tmp_path / "data"),
+        "ATTUNE__PACKS_BASE_DIR": str(packs_base),
+        "ATTUNE__DATABASE__URL": POSTGRES_URL,
+        "ATTUNE__DATABASE__SCHEMA": schema,
+        "ATTUNE__MESSAGE_QUEUE__URL": RABBITMQ_URL,
+        "ATTUNE__MESSAGE_QUEUE__NAME_PREFIX": f"test-{token}.",
+        "ATTUNE__WORKER__HEARTBEAT_INTERVAL": "1",
+        "ATTUNE__WORKER__HEARTBEAT_STALE_AFTER": "3",
+    }
+    await _sql(f'CREATE SCHEMA "{schema}"')
+    settings = load_settings(environ=environ, base_dir=tmp_path)
+    store = await Store.from_settings(settings.database)
+    try:
+        await migrate.upgrade(store.engine)
+        await register_pack(store, packs_dir() / "core")
+        await register_pack(store, packs_base / "demo")
+    finally:
+        await store.close()
+    try:
+        yield settings, environ
+    finally:
+        await _sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def start(service: str, environ: dict[str, str], name: str | None = None) -> subprocess.Popen[str]:
+    env = dict(environ)
+    if name:
+        env["ATTUNE__WORKER__NAME"] = name
+    return subprocess.Popen(
+        [sys.executable, "-m", "attune_cli", "serve", service],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def until_true(check, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(timeout):
+        while not await check():  # noqa: ASYNC110 - the database is the truth, no event
+            await anyio.sleep(0.1)
+
+
+async def test_executor_and_two_workers_in_separate_processes(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, environ = installation
+    processes = [
+        start("executor", environ),
+        start("worker", environ, "worker-a"),
+        start("worker", environ, "worker-b"),
+    ]
+    store = await Store.from_settings(settings.database)
+    bus = await RabbitMQBus.connect(
+        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
+    )
+    worker_ids: list[int] = []
+    try:
+
+        async def two_workers_up() -> bool:
+            async with store.read() as uow:
+                workers = await uow.workers.list(status=WorkerStatus.ACTIVE)
+            worker_ids[:] = [w.id for w in workers if w.id is not None]
+            return len(workers) == 2
+
+        await until_true(two_workers_up)
+
+        requested: list[int] = []
+        async with store.transaction() as uow:
+            for n in range(20):
+                execution = await uow.executions.create(
+                    Execution(action_ref="demo.add", config={"a": n, "b": 1})
+                )
+                assert execution.id is not None
+                requested.append(execution.id)
+            workflow = await uow.executions.create(
+                Execution(action_ref="demo.chain", config={"a": 5, "who": "cluster"})
+            )
+            assert workflow.id is not None
+        for execution_id in [*requested, workflow.id]:
+            await bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+
+        async def all_done() -> bool:
+            async with store.read() as uow:
+                pending = await uow.executions.count(
+                    status=[s for s in ExecutionStatus if not s.is_terminal]
+                )
+            return pending == 0
+
+        await until_true(all_done, timeout=120)
+        async with store.read() as uow:
+            results = [await uow.executions.get(i) for i in requested]
+            chain = await uow.executions.get(workflow.id)
+        assert [r.status for r in results] == [ExecutionStatus.COMPLETED] * 20
+        assert [r.result["data"]["sum"] for r in results] == [n + 1 for n in range(20)]
+        assert chain.status is ExecutionStatus.COMPLETED, chain.result
+        assert chain.result == {"total": 15, "greeting": "Hello, cluster (15)!\n"}
+        # Both workers took work: dispatch goes to the least loaded worker with the runtime.
+        assert {r.worker for r in results} == set(worker_ids)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=30)[0] for process in processes]
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await bus.delete_topology(queues)
+        await bus.close()
+        await store.close()
+    # SIGTERM is a graceful stop: every service exits 0.
+    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
