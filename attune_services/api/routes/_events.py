@@ -1,7 +1,15 @@
-"""Storing an event from the API (webhooks, ``POST /events``) and announcing it on the bus.
+"""Storing an event from the API (webhooks, ``POST /events``) through the engine's rule engine.
 
-The rule engine consumes ``event.created`` (``{"event_id", "trigger_ref", "rule_id"}``) and
-creates the enforcements; the event row is the truth, the message a hint.
+Rules of this file:
+
+1. Every event the API receives goes through :func:`attune_core.engine._events.store_event`
+   in one transaction: the event, the enforcements of its matching rules and their executions
+   commit together, exactly as for ``Attune.fire`` and the engine's webhook receiver. This
+   needs only the Store, the Bus and the Clock of the :class:`ApiContext`, so it works the same
+   in the all-in-one server and in a distributed API (no ``Attune`` facade required).
+2. The messages the engine decided (``event.created``, ``enforcement.created``,
+   ``execution.requested``) are published after the commit; the executor picks the executions
+   up from ``execution.requested``.
 """
 
 from __future__ import annotations
@@ -9,10 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from attune_core.bus import RoutingKey
-from attune_core.errors import NotFound, ValidationError
+from attune_core.engine._events import parse_trigger_instance
+from attune_core.engine._events import store_event as engine_store_event
+from attune_core.engine._messages import publish_all
 from attune_core.model import Event
 from attune_services.api._context import ApiContext
+
+__all__ = ["as_payload", "parse_trigger_instance", "store_event"]
 
 
 def as_payload(value: Any) -> dict[str, Any]:
@@ -33,51 +44,21 @@ async def store_event(
     source_ref: str | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> Event:
+    """Store one event and apply its rules (see the module rules); publish after commit.
+
+    Raises:
+        NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
+        ValidationError: the pinned rule belongs to another trigger.
+    """
     async with ctx.store.transaction() as uow:
-        trigger = await uow.triggers.find_by_ref(trigger_ref)
-        if trigger is None:
-            raise NotFound(f"trigger {trigger_ref!r} not found")
-        rule_ref = None
-        if rule_id is not None:
-            rule = await uow.rules.find(rule_id)
-            if rule is None:
-                raise NotFound(f"rule {rule_id} not found")
-            if rule.trigger_ref != trigger_ref:
-                raise ValidationError(
-                    f"rule {rule.ref} is a rule of trigger {rule.trigger_ref}, not {trigger_ref}",
-                    field="trigger_instance_id",
-                )
-            rule_ref = rule.ref
-        source = None
-        if source_ref is not None:
-            sensor = await uow.sensors.find_by_ref(source_ref)
-            source = sensor.id if sensor is not None else None
-        event = await uow.events.create(
-            Event(
-                trigger=trigger.id,
-                trigger_ref=trigger_ref,
-                payload=as_payload(payload),
-                config=dict(config) if config is not None else None,
-                source=source,
-                source_ref=source_ref,
-                rule=rule_id,
-                rule_ref=rule_ref,
-            )
+        event, messages = await engine_store_event(
+            uow,
+            trigger_ref,
+            as_payload(payload),
+            clock=ctx.clock,
+            rule_id=rule_id,
+            source_ref=source_ref,
+            config=config,
         )
-    await ctx.bus.publish(
-        RoutingKey.EVENT_CREATED,
-        {"event_id": event.id, "trigger_ref": trigger_ref, "rule_id": rule_id},
-    )
+    await publish_all(ctx.bus, messages)
     return event
-
-
-def parse_trigger_instance(value: Any) -> int | None:
-    """The rule id of a ``trigger_instance_id`` (``"rule_<id>"``)."""
-    if value is None or value == "":
-        return None
-    text = str(value)
-    if text.startswith("rule_") and text[5:].isdigit():
-        return int(text[5:])
-    raise ValidationError(
-        f"trigger_instance_id must be 'rule_<id>', got {value!r}", field="trigger_instance_id"
-    )

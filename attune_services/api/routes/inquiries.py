@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from attune_core.bus import RoutingKey
-from attune_core.errors import BadRequest
+from attune_core.engine._inquiries import respond as respond_to_inquiry
+from attune_core.engine._messages import publish_all
+from attune_core.errors import BadRequest, ValidationError
 from attune_core.model import Inquiry, InquiryStatus, to_json
 from attune_core.schema import validate_parameters
 from attune_core.security import Operation, Resource, TokenKind
@@ -191,38 +193,32 @@ async def _is_descendant(uow: Any, execution_id: int, ancestor: int) -> bool:
     response=m.INQUIRY,
 )
 async def respond(call: Call, id: int) -> object:
+    """Answer through the engine: the asking ``core.ask`` task completes in the same commit."""
     response = call.body["response"]
+    own: int | None = None
     async with call.ctx.store.transaction() as uow:
         inquiry = await uow.inquiries.get(id)
         if call.claims is not None and call.claims.kind is TokenKind.EXECUTION:
-            own = call.claims.metadata.get("execution_id")
-            if own is not None and await _is_descendant(uow, int(own), inquiry.execution):
+            raw = call.claims.metadata.get("execution_id")
+            own = int(raw) if raw is not None else None
+            if own is not None and await _is_descendant(uow, own, inquiry.execution):
                 raise Forbidden("an execution cannot answer its own inquiry")
-            if own is not None and await _is_descendant(uow, inquiry.execution, int(own)):
+            if own is not None and await _is_descendant(uow, inquiry.execution, own):
                 raise Forbidden("an execution cannot answer the inquiries of its descendants")
-        if inquiry.assigned_to is not None and inquiry.assigned_to != call.identity_id:
+        responder = call.identity_id
+        if inquiry.assigned_to is not None and inquiry.assigned_to != responder:
             assert call.subject is not None
             if not call.subject.is_admin:
                 raise Forbidden("this inquiry is assigned to another identity")
+            responder = inquiry.assigned_to  # an admin may answer for the assignee
         if inquiry.status is not InquiryStatus.PENDING:
             raise BadRequest(f"inquiry {id} is not pending (status {inquiry.status.value})")
         if inquiry.response_schema:
             if not isinstance(response, dict):
-                from attune_core.errors import ValidationError
-
                 raise ValidationError("the response must be an object", field="response")
             response = validate_parameters(inquiry.response_schema, response, what="response")
-        answered = await uow.inquiries.transition(
-            id,
-            expected=InquiryStatus.PENDING,
-            new=InquiryStatus.RESPONDED,
-            response=response,
-            responded_at=uow.now(),
+        answered, messages = await respond_to_inquiry(
+            uow, id, response, identity=responder, execution=own
         )
-        if answered is None:
-            raise BadRequest(f"inquiry {id} is no longer pending")
-    await call.ctx.bus.publish(
-        RoutingKey.INQUIRY_RESPONDED,
-        {"inquiry_id": id, "execution_id": answered.execution, "response": response},
-    )
+    await publish_all(call.ctx.bus, messages)
     return {**to_json(answered), "has_response": True}

@@ -1,11 +1,25 @@
-"""Rules: CRUD, enable/disable (announced on the bus for timers and the rule engine)."""
+"""Rules: CRUD, enable/disable (announced on the bus for timers and the rule engine).
+
+Rules of this file:
+
+1. A rule is checked as ``Attune.create_rule``/``update_rule`` check it (conditions with
+   :func:`attune_core.rules.validate_conditions`, timer ``trigger_params`` with the engine's
+   ``schedule_for``) before it is stored, so a rule the engine cannot evaluate is a 422 here.
+2. Every change is announced after the commit with the facade's payload
+   (``rule.created`` / ``rule.enabled`` / ``rule.disabled``: ``{rule_id, rule_ref,
+   trigger_ref, enabled, deleted}``), so the timer host starts and stops timers. Rules take
+   effect for the next event at once: the rule engine reads them in the event's transaction.
+3. Only the Store and the Bus are used, so a distributed API behaves as the all-in-one one.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from attune_core.bus import RoutingKey
+from attune_core.engine._timers import TIMER_TRIGGERS, schedule_for
 from attune_core.model import Rule
+from attune_core.rules import validate_conditions
 from attune_core.security import Operation, Resource
 from attune_services.api import _models as m
 from attune_services.api._routing import Call, list_repo
@@ -26,8 +40,27 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _announce(call: Call, key: str, rule: Rule) -> None:
-    await call.ctx.bus.publish(key, {"rule_id": rule.id, "rule_ref": rule.ref})
+def _check(values: dict[str, Any], current: Rule | None = None) -> None:
+    """Reject what the rule engine or a timer could not use (as the facade does)."""
+    if "conditions" in values:
+        validate_conditions(values["conditions"])
+    trigger_ref = values.get("trigger_ref", current.trigger_ref if current else None)
+    if trigger_ref in TIMER_TRIGGERS:
+        params = values.get("trigger_params", current.trigger_params if current else {})
+        schedule_for(trigger_ref, params if params is not None else {})
+
+
+async def _announce(call: Call, key: str, rule: Rule, *, deleted: bool = False) -> None:
+    await call.ctx.bus.publish(
+        key,
+        {
+            "rule_id": rule.id,
+            "rule_ref": rule.ref,
+            "trigger_ref": rule.trigger_ref,
+            "enabled": rule.enabled and not deleted,
+            "deleted": deleted,
+        },
+    )
 
 
 @api.route(
@@ -79,6 +112,7 @@ async def list_enabled_rules(call: Call) -> object:
 )
 async def create_rule(call: Call) -> object:
     values = _normalise(drop_none(dict(call.body), "conditions"))
+    _check(values)
     async with call.ctx.store.transaction() as uow:
         values["pack"] = await pack_id(uow, values["pack_ref"])
         values["trigger"] = await uow.triggers.id_of(values["trigger_ref"])
@@ -114,6 +148,7 @@ async def update_rule(call: Call, ref: str) -> object:
         changes.pop(fixed, None)
     async with call.ctx.store.transaction() as uow:
         rule = await uow.rules.get_by_ref(ref)
+        _check(changes, rule)
         if "trigger_ref" in changes:
             changes["trigger"] = await uow.triggers.id_of(changes["trigger_ref"])
         if "action_ref" in changes:
@@ -142,7 +177,7 @@ async def delete_rule(call: Call, ref: str) -> object:
         rule = await uow.rules.get_by_ref(ref)
         assert rule.id is not None
         await uow.rules.delete(rule.id)
-    await _announce(call, RoutingKey.RULE_DISABLED, rule)
+    await _announce(call, RoutingKey.RULE_DISABLED, rule, deleted=True)
     return f"rule {ref!r} deleted"
 
 

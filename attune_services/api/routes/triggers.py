@@ -11,6 +11,7 @@ from typing import Any
 
 from quart import request
 
+from attune_core.engine._webhooks import check_webhook_config
 from attune_core.errors import BadRequest, NotFound
 from attune_core.model import Sensor, Trigger
 from attune_core.security import Operation, Resource
@@ -75,6 +76,8 @@ async def list_enabled_triggers(call: Call) -> object:
 )
 async def create_trigger(call: Call) -> object:
     values = drop_none(dict(call.body))
+    if "webhook_config" in values:
+        values["webhook_config"] = check_webhook_config(values["webhook_config"])
     async with call.ctx.store.transaction() as uow:
         values["pack"] = await pack_id(uow, values.get("pack_ref"))
         return await uow.triggers.create(Trigger(is_adhoc=True, **values))
@@ -108,6 +111,8 @@ async def update_trigger(call: Call, ref: str) -> object:
     changes = drop_none(dict(call.body))
     for fixed in ("ref", "pack_ref"):
         changes.pop(fixed, None)
+    if "webhook_config" in changes:
+        changes["webhook_config"] = check_webhook_config(changes["webhook_config"])
     async with call.ctx.store.transaction() as uow:
         trigger = await uow.triggers.get_by_ref(ref)
         assert trigger.id is not None
