@@ -24,6 +24,7 @@ from attune_core.clock import SystemClock
 from attune_core.config import Settings
 from attune_core.engine._executor import Executor
 from attune_core.engine._worker_service import WorkerService
+from attune_core.engine._workers import WorkerMonitor
 from attune_core.errors import ConfigError
 from attune_core.security import SecretBox
 from attune_core.storage import Store
@@ -70,10 +71,20 @@ async def serve_executor(
 ) -> None:
     """Run an executor (any number may run at once) until cancelled."""
     async with _resources(settings) as (store, bus):
+        clock = SystemClock()
         executor = Executor(
-            store, bus, SystemClock(), secret_box=SecretBox(settings.security.encryption_key)
+            store, bus, clock, secret_box=SecretBox(settings.security.encryption_key)
         )
-        await _run(executor.run, task_status)
+        monitor = WorkerMonitor(
+            store,
+            bus,
+            clock,
+            stale_after=settings.worker.heartbeat_stale_after,
+            interval=settings.worker.heartbeat_interval,
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(monitor.run)
+            await _run(executor.run, task_status)
 
 
 async def serve_worker(

@@ -168,3 +168,90 @@ async def test_executor_and_two_workers_in_separate_processes(
         await store.close()
     # SIGTERM is a graceful stop: every service exits 0.
     assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+
+
+async def test_a_worker_killed_mid_run_has_its_executions_settled(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, environ = installation
+    executor = start("executor", environ)
+    victim = start("worker", environ, "worker-victim")
+    store = await Store.from_settings(settings.database)
+    bus = await RabbitMQBus.connect(
+        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
+    )
+    survivor: subprocess.Popen[str] | None = None
+    worker_ids: list[int] = []
+    try:
+
+        async def victim_up() -> bool:
+            async with store.read() as uow:
+                workers = await uow.workers.list(status=WorkerStatus.ACTIVE)
+            worker_ids[:] = [w.id for w in workers if w.id is not None]
+            return len(workers) == 1
+
+        await until_true(victim_up)
+        async with store.transaction() as uow:
+            ids = []
+            for n in range(6):
+                execution = await uow.executions.create(
+                    Execution(action_ref="demo.wait", config={"seconds": 8, "tag": str(n)})
+                )
+                assert execution.id is not None
+                ids.append(execution.id)
+        for execution_id in ids:
+            await bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+
+        async def some_running() -> bool:
+            async with store.read() as uow:
+                return await uow.executions.count(status=ExecutionStatus.RUNNING) > 0
+
+        await until_true(some_running)
+        victim.kill()  # SIGKILL: no goodbye, no chance to settle anything
+        victim.communicate(timeout=30)
+        survivor = start("worker", environ, "worker-survivor")
+
+        async def all_done() -> bool:
+            async with store.read() as uow:
+                pending = await uow.executions.count(
+                    id=ids, status=[s for s in ExecutionStatus if not s.is_terminal]
+                )
+            return pending == 0
+
+        # The runs on the dead worker are abandoned once its heartbeat is stale (3 s); what it
+        # had not started goes back to the queue and runs on the survivor (8 s each, 10 at
+        # once).
+        await until_true(all_done, timeout=90)
+        async with store.read() as uow:
+            finished = [await uow.executions.get(i) for i in ids]
+            histories = [
+                await uow.execution_history.query(entity_id=i, changed_field="status") for i in ids
+            ]
+            workers = await uow.workers.list()
+        worker_ids[:] = [w.id for w in workers if w.id is not None]
+        statuses = [e.status for e in finished]
+        abandoned = [e for e in finished if e.status is ExecutionStatus.ABANDONED]
+        assert set(statuses) <= {ExecutionStatus.ABANDONED, ExecutionStatus.COMPLETED}
+        assert abandoned, statuses
+        assert all("stopped responding" in e.result["error"] for e in abandoned)
+        # None finished twice: exactly one transition into a terminal status each.
+        for history in histories:
+            terminal = [h for h in history if ExecutionStatus(h.new_values["status"]).is_terminal]
+            assert len(terminal) == 1
+        by_name = {w.name: w.status for w in workers}
+        assert by_name["worker-victim"] is WorkerStatus.INACTIVE
+        print(
+            f"\nsubmitted {len(ids)}, completed {statuses.count(ExecutionStatus.COMPLETED)}, "
+            f"abandoned {len(abandoned)}, duplicates 0, lost 0"
+        )
+    finally:
+        running = [p for p in (executor, survivor) if p is not None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            process.communicate(timeout=30)
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await bus.delete_topology(queues)
+        await bus.close()
+        await store.close()

@@ -1,0 +1,117 @@
+"""The worker monitor: notices dead workers and settles what they held.
+
+Rules of this file:
+
+1. A worker is dead when its last heartbeat is older than ``worker.heartbeat_stale_after``.
+   Marking it ``inactive`` is a conditional update, so when several executors watch at once
+   exactly one settles each dead worker.
+2. Executions it was running (or cancelling) end ``abandoned`` with the reason; they are not
+   run again (an action may not be safe to repeat; a workflow's retry policy decides, since
+   the conductor sees the abandoned child as a failure).
+3. Executions dispatched to it but not started go back to ``requested`` and are scheduled
+   again on a live worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from attune_core.bus import RoutingKey
+from attune_core.engine._executor import finish_execution
+from attune_core.engine._messages import Publish, publish_all
+from attune_core.model import ExecutionStatus, WorkerStatus
+from attune_core.ports import Bus, Clock
+from attune_core.storage import Store
+
+__all__ = ["WorkerMonitor"]
+
+log = logging.getLogger(__name__)
+
+
+class WorkerMonitor:
+    """Checks worker heartbeats every ``interval`` seconds (run it in an executor process).
+
+    Args:
+        store: The database.
+        bus: The message bus.
+        clock: Time.
+        stale_after: Seconds without a heartbeat after which a worker is dead.
+        interval: Seconds between checks.
+    """
+
+    def __init__(
+        self, store: Store, bus: Bus, clock: Clock, *, stale_after: float, interval: float
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._stale_after = stale_after
+        self._interval = interval
+
+    async def run(self) -> None:
+        """Check, sleep, repeat until cancelled."""
+        while True:
+            try:
+                await self.check()
+            except Exception:  # a failed round must not stop the monitor
+                log.exception("worker monitor round failed")
+            await self._clock.sleep(self._interval)
+
+    async def check(self) -> int:
+        """Settle every worker found dead now; returns how many."""
+        cutoff = self._clock.now() - timedelta(seconds=self._stale_after)
+        messages: list[Publish] = []
+        settled = 0
+        async with self._store.transaction() as uow:
+            for worker in await uow.workers.list_stale(cutoff):
+                assert worker.id is not None
+                gone = await uow.workers.transition(
+                    worker.id,
+                    expected=[WorkerStatus.ACTIVE, WorkerStatus.BUSY],
+                    new=WorkerStatus.INACTIVE,
+                )
+                if gone is None:
+                    continue  # another executor got there first
+                settled += 1
+                log.warning(
+                    "worker %s missed its heartbeats since %s: settling its executions",
+                    worker.name,
+                    worker.last_heartbeat,
+                    extra={"worker": worker.name},
+                )
+                held = await uow.executions.list(
+                    worker=worker.id,
+                    status=[
+                        ExecutionStatus.SCHEDULED,
+                        ExecutionStatus.RUNNING,
+                        ExecutionStatus.CANCELING,
+                    ],
+                )
+                for execution in held:
+                    assert execution.id is not None
+                    if execution.status is ExecutionStatus.SCHEDULED:
+                        back = await uow.executions.transition(
+                            execution.id,
+                            expected=ExecutionStatus.SCHEDULED,
+                            new=ExecutionStatus.REQUESTED,
+                            worker=None,
+                        )
+                        if back is not None:
+                            messages.append(
+                                (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+                            )
+                        continue
+                    _, done = await finish_execution(
+                        uow,
+                        execution,
+                        ExecutionStatus.ABANDONED,
+                        {
+                            "succeeded": False,
+                            "error": f"worker {worker.name} stopped responding while running it",
+                        },
+                        expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
+                    )
+                    messages += done
+        await publish_all(self._bus, messages)
+        return settled
