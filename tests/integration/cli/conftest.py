@@ -32,6 +32,8 @@ PACK_DIR = Path(__file__).parent / "packs" / "clidemo"
 START_TIMEOUT = 60.0  # seconds: migrations + core pack + first bind on a slow CI machine
 
 Invoke = Callable[..., Result]
+# The pack's own tests run on the server (`attune pack test`), not in this suite.
+collect_ignore = ["packs"]
 
 
 @pytest.fixture(scope="session")

@@ -68,7 +68,7 @@ def test_execute_then_show_logs_watch_rerun(logged_in: Invoke, installed_pack: s
     assert followed.stdout == "hello Cy\nhello Cy\nhello Cy\n"
     stderr = logged_in("execution", "logs", execution_id, "--stream", "stderr", "-j")
     assert json.loads(stderr.stdout)["stream"] == "stderr"
-    watched = logged_in("execution", "watch", execution_id)
+    watched = logged_in("execution", "watch", execution_id, "--timeout", "30")
     assert f"execution {execution_id} completed" in watched.stderr
     shown = json.loads(logged_in("execution", "show", execution_id, "-j").stdout)
     assert shown["status"] == "completed"
