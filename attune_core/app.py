@@ -36,6 +36,7 @@ from attune_core.engine._inquiries import respond as respond_to_inquiry
 from attune_core.engine._keys import read_value, rotate, write_key
 from attune_core.engine._messages import publish_all
 from attune_core.engine._notifier import Notifier, Subscription
+from attune_core.engine._sensors import SensorHost, SensorStatus
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
 from attune_core.engine._webhooks import WebhookReceiver, check_webhook_config
 from attune_core.engine._worker_service import ActionRunner, WorkerService
@@ -52,6 +53,7 @@ from attune_core.model import (
     Key,
     OwnerType,
     Rule,
+    Sensor,
     Trigger,
 )
 from attune_core.ports import Bus, Clock
@@ -82,6 +84,7 @@ class Attune:
         executor: Executor,
         notifier: Notifier | None = None,
         timers: TimerHost | None = None,
+        sensor_host: SensorHost | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -92,6 +95,7 @@ class Attune:
         self.timers = timers or TimerHost(
             store, bus, clock, poll_interval=settings.sensor.poll_interval
         )
+        self.sensor_host = sensor_host or SensorHost(store, bus, clock, settings)
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
         self.webhooks = WebhookReceiver(store, bus, clock)
         self.secret_box = SecretBox(settings.security.encryption_key)
@@ -151,6 +155,7 @@ class Attune:
                     await tg.start(executor.run)
                     await tg.start(worker.run)
                     await tg.start(attune.timers.run)
+                    await tg.start(attune.sensor_host.run)
                     await tg.start(attune.inquiry_monitor.run)
                     await tg.start(attune.retention.run)
                     if core_pack:
@@ -538,6 +543,62 @@ class Attune:
                 "deleted": deleted,
             },
         )
+
+    # -- sensors ---------------------------------------------------------------------------
+
+    async def sensors(self, *, pack_ref: str | None = None) -> list[Sensor]:
+        """Sensors by ref (``pack_ref``: of one pack only)."""
+        async with self.store.read() as uow:
+            return await uow.sensors.list(**_given(pack_ref=pack_ref))
+
+    async def get_sensor(self, ref: str) -> Sensor:
+        """The sensor ``ref``; :class:`NotFound` otherwise."""
+        async with self.store.read() as uow:
+            sensor: Sensor = await uow.sensors.get_by_ref(ref)
+        return sensor
+
+    async def enable_sensor(self, ref: str) -> Sensor:
+        """Enable a sensor: its process starts at once if an enabled rule uses its triggers.
+
+        Raises:
+            NotFound: no sensor ``ref``.
+        """
+        return await self._set_sensor_enabled(ref, True)
+
+    async def disable_sensor(self, ref: str) -> Sensor:
+        """Disable a sensor: its process is stopped (SIGTERM, then SIGKILL after a grace).
+
+        Raises:
+            NotFound: no sensor ``ref``.
+        """
+        return await self._set_sensor_enabled(ref, False)
+
+    async def _set_sensor_enabled(self, ref: str, enabled: bool) -> Sensor:
+        async with self.store.transaction() as uow:
+            sensor: Sensor = await uow.sensors.get_by_ref(ref)
+            assert sensor.id is not None
+            sensor = await uow.sensors.update(sensor.id, enabled=enabled)
+        await self.sensor_host.sync()
+        return sensor
+
+    async def sensor_status(self, ref: str) -> SensorStatus:
+        """The state of sensor ``ref``'s process in this engine (docs/sensors.md "Status").
+
+        Raises:
+            NotFound: no sensor ``ref``.
+        """
+        await self.get_sensor(ref)
+        return self.sensor_host.status(ref)
+
+    async def sensor_logs(self, ref: str) -> list[str]:
+        """Sensor ``ref``'s log, oldest first: its stderr lines and what the host says about it
+        (starts, exits, restarts, rejected stdout lines), at most the last 1000 lines.
+
+        Raises:
+            NotFound: no sensor ``ref``.
+        """
+        await self.get_sensor(ref)
+        return self.sensor_host.logs(ref)
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -71,7 +71,14 @@ from attune_core.resources import packs_dir
 from attune_core.security import SecretBox, TokenService
 from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["ANY_RUNTIME", "SYSTEM_LOGIN", "ActionRunner", "WorkerService", "resolve_pack_dir"]
+__all__ = [
+    "ANY_RUNTIME",
+    "SYSTEM_LOGIN",
+    "ActionRunner",
+    "WorkerService",
+    "resolve_pack_dir",
+    "runtime_execution_config",
+]
 
 # The identity execution tokens are issued for; it has no password and no roles of its own
 # (the API limits what an execution token may do).
@@ -96,6 +103,41 @@ class ActionRunner(Protocol):
 
 # (pack_ref, pack_dir, runtime_ref, execution_config, runtime version)
 _EnvironmentRequest = tuple[str, Path, str, dict[str, Any], str | None]
+
+
+async def runtime_execution_config(
+    uow: UnitOfWork, runtime: Runtime | None, constraint: str | None, *, owner: str
+) -> tuple[dict[str, Any], str | None]:
+    """The ``execution_config`` to run a program (action or sensor) of ``runtime`` with.
+
+    Args:
+        uow: An open unit of work.
+        runtime: The program's runtime (``None``: no runtime, an empty config).
+        constraint: The program's ``runtime_version`` constraint, if any.
+        owner: Who asks (``"action x.y"``), for messages.
+
+    Returns:
+        The runtime's own config (no constraint, or no versions), else that of the version the
+        constraint selects; and that version (``None`` for the runtime's own config).
+
+    Raises:
+        NoRuntimeVersion: a constraint that no registered, available version satisfies.
+    """
+    if runtime is None or runtime.id is None:
+        return {}, None
+    versions = await uow.runtime_versions.list_for_runtime(runtime.id)
+    if not versions:
+        if constraint:
+            raise NoRuntimeVersion(
+                f"{owner} needs {runtime.ref} {constraint}"
+                " but the runtime has no versions registered"
+            )
+        return dict(runtime.execution_config), None
+    if not constraint:
+        # No constraint: the runtime's own configuration, as registered.
+        return dict(runtime.execution_config), None
+    chosen = select_version(constraint, versions, runtime_ref=runtime.ref)
+    return dict(chosen.execution_config or runtime.execution_config), chosen.version
 
 
 def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
@@ -442,23 +484,9 @@ class WorkerService:
         self, uow: UnitOfWork, action: Action, runtime: Runtime | None
     ) -> tuple[dict[str, Any], str | None]:
         """The runtime's execution config, or that of the version the action's constraint picks."""
-        if runtime is None or runtime.id is None:
-            return {}, None
-        versions = await uow.runtime_versions.list_for_runtime(runtime.id)
-        if not versions:
-            if action.runtime_version_constraint:
-                raise NoRuntimeVersion(
-                    f"action {action.ref} needs {runtime.ref} {action.runtime_version_constraint}"
-                    " but the runtime has no versions registered"
-                )
-            return dict(runtime.execution_config), None
-        if not action.runtime_version_constraint:
-            # No constraint: the runtime's own configuration, as registered.
-            return dict(runtime.execution_config), None
-        chosen = select_version(
-            action.runtime_version_constraint, versions, runtime_ref=runtime.ref
+        return await runtime_execution_config(
+            uow, runtime, action.runtime_version_constraint, owner=f"action {action.ref}"
         )
-        return dict(chosen.execution_config or runtime.execution_config), chosen.version
 
     async def _environment(
         self,

@@ -55,11 +55,11 @@ from attune_core.engine.worker._output import (
 from attune_core.engine.worker._params import build_inline_script, parameter_document
 from attune_core.engine.worker._runtime import (
     DependencySpec,
-    EnvironmentSpec,
+    InterpreterNotFound,
     InterpreterSpec,
     find_executable,
     render_command,
-    render_template,
+    resolve_interpreter,
     runtime_env_vars,
 )
 from attune_core.model import ExecutionStatus, ParameterDelivery
@@ -326,31 +326,16 @@ class ProcessRunner:
 
     def _interpreter(self, invocation: ActionInvocation, env: Mapping[str, str]) -> str | None:
         """The interpreter to run the entry point with, or ``None`` for native."""
-        config = invocation.execution_config
-        spec = InterpreterSpec.from_config(config)
-        environment = EnvironmentSpec.from_config(config)
-        if invocation.env_dir is not None and environment and environment.interpreter_path:
-            path = render_template(
-                environment.interpreter_path, self._template_variables(invocation)
+        try:
+            return resolve_interpreter(
+                invocation.execution_config,
+                self._template_variables(invocation),
+                env_dir=invocation.env_dir,
+                path=env.get("PATH"),
+                runtime_ref=invocation.runtime_ref,
             )
-            found = None if path is None else find_executable(path, None)
-            if found is None:
-                raise _CannotStart(
-                    f"Runtime environment interpreter not found: {path} (the environment at "
-                    f"{invocation.env_dir} is missing or broken; it is rebuilt when the worker "
-                    "prepares environments)"
-                )
-            return found
-        if spec.binary is None:
-            return None
-        found = find_executable(spec.binary, env.get("PATH"))
-        if found is None:
-            runtime = invocation.runtime_ref or "the action's runtime"
-            raise _CannotStart(
-                f"Interpreter not found: {spec.binary!r} is not an executable on PATH "
-                f"(runtime {runtime})"
-            )
-        return found
+        except InterpreterNotFound as exc:
+            raise _CannotStart(str(exc)) from None
 
     def _command(
         self, invocation: ActionInvocation, env: Mapping[str, str], scratch: _Scratch

@@ -26,11 +26,13 @@ import attrs
 __all__ = [
     "DependencySpec",
     "EnvironmentSpec",
+    "InterpreterNotFound",
     "InterpreterSpec",
     "env_dir_name",
     "find_executable",
     "render_command",
     "render_template",
+    "resolve_interpreter",
     "runtime_env_dir",
     "runtime_env_vars",
 ]
@@ -190,3 +192,59 @@ def find_executable(program: str, path: str | None) -> str | None:
             return str(candidate)
         return None
     return shutil.which(program, path=path)
+
+
+class InterpreterNotFound(Exception):
+    """The runtime's interpreter (or its environment's) is not an executable: the message says
+    which one and why."""
+
+
+def resolve_interpreter(
+    execution_config: Mapping[str, Any],
+    variables: Mapping[str, str | None],
+    *,
+    env_dir: str | os.PathLike[str] | None,
+    path: str | None,
+    runtime_ref: str | None = None,
+) -> str | None:
+    """The absolute path of the interpreter a runtime runs its entry points with.
+
+    The environment's ``interpreter_path`` wins when there is an environment; else
+    ``interpreter.binary`` is looked up on ``path``. Shared by the worker (actions) and the
+    sensor host (sensors), so both start programs the same way.
+
+    Args:
+        execution_config: The runtime's (or runtime version's) ``execution_config``.
+        variables: The template variables (``env_dir``, ``pack_dir``, ...).
+        env_dir: The pack's environment for this runtime, if it has one.
+        path: The ``PATH`` to look the binary up on.
+        runtime_ref: For messages.
+
+    Returns:
+        The interpreter, or ``None`` for a native runtime (run the entry point itself).
+
+    Raises:
+        InterpreterNotFound: the interpreter is missing or not executable.
+    """
+    spec = InterpreterSpec.from_config(execution_config)
+    environment = EnvironmentSpec.from_config(execution_config)
+    if env_dir is not None and environment and environment.interpreter_path:
+        interpreter = render_template(environment.interpreter_path, variables)
+        found = None if interpreter is None else find_executable(interpreter, None)
+        if found is None:
+            raise InterpreterNotFound(
+                f"Runtime environment interpreter not found: {interpreter} (the environment at "
+                f"{env_dir} is missing or broken; it is rebuilt when the worker "
+                "prepares environments)"
+            )
+        return found
+    if spec.binary is None:
+        return None
+    found = find_executable(spec.binary, path)
+    if found is None:
+        runtime = runtime_ref or "the action's runtime"
+        raise InterpreterNotFound(
+            f"Interpreter not found: {spec.binary!r} is not an executable on PATH "
+            f"(runtime {runtime})"
+        )
+    return found
