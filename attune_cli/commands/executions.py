@@ -217,11 +217,8 @@ def logs(app: App, execution_id: int, stream: str, follow: bool) -> None:
     if follow:
         app.client.get(f"/api/v1/executions/{execution_id}")  # 404 and token refresh up front
         app.out.status(f"following the {stream} of execution {execution_id}...")
-        content = ""
-        for frame in app.client.sse(f"/api/v1/executions/{execution_id}/logs/{stream}/stream"):
-            content = str(frame.get("content") or "")
-        _print_log(app, execution_id, stream, content, False)
-        return
+        for _ in app.client.sse(f"/api/v1/executions/{execution_id}/logs/{stream}/stream"):
+            pass  # the stream ends when the execution does; the log endpoint has the final text
     data = app.client.get(f"/api/v1/executions/{execution_id}/logs/{stream}")
     _print_log(app, execution_id, stream, data.get("content") or "", data.get("truncated"))
 

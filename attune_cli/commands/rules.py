@@ -6,6 +6,7 @@ options; options override the file's fields, so a file can be a template.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -153,10 +154,16 @@ def create(app: App, ref: str | None, file: Path | None, **fields: Any) -> None:
 @rule_options
 @pass_app
 def update(app: App, ref: str, file: Path | None, **fields: Any) -> None:
-    """Change a rule's fields (only those given).
+    """Change a rule's fields (only those given; --param adds to the existing parameters).
 
     Example: attune rule update mypack.greet --param message=hi --disabled
     """
+    if fields.get("params"):  # --param adds to (or replaces single) existing parameters
+        current = app.client.get(f"/api/v1/rules/{ref}").get("action_params") or {}
+        fields["params"] = (
+            *(f"{k}:={json.dumps(v)}" for k, v in current.items()),
+            *fields["params"],
+        )
     body = _rule_body(file, None, **fields)
     body.pop("ref", None)
     data = app.client.put(f"/api/v1/rules/{ref}", body)
