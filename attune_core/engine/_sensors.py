@@ -135,6 +135,7 @@ class _Supervisor:
     triggers: list[dict[str, Any]]
     scope: anyio.CancelScope = attrs.Factory(anyio.CancelScope)
     changed: anyio.Event = attrs.Factory(anyio.Event)
+    done: anyio.Event = attrs.Factory(anyio.Event)  # its process is gone
     finished: bool = False
 
 
@@ -244,6 +245,7 @@ class SensorHost:
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._identity: tuple[int, str] | None = None
         self._running: dict[str, _Supervisor] = {}
+        self._retiring: dict[str, _Supervisor] = {}  # stopped, process maybe not gone yet
         self._status: dict[str, SensorStatus] = {}
         self._logs: dict[str, collections.deque[str]] = {}
         self._tg: anyio.abc.TaskGroup | None = None
@@ -295,6 +297,14 @@ class SensorHost:
         await consume_forever(self._bus, self._queue, self._on_message, prefetch=1, name="sensors")
 
     async def _on_message(self, payload: Mapping[str, Any]) -> None:
+        pack_ref = payload.get("pack_ref")
+        if pack_ref is not None and "rule_id" not in payload:
+            # The pack's files were replaced: its sensors restart on the new ones.
+            async with self._lock:
+                for ref, supervisor in list(self._running.items()):
+                    if supervisor.sensor.pack_ref == pack_ref:
+                        self._retire(ref)
+                        self._say(ref, f"restarting: pack {pack_ref} was registered again")
         await self.sync()
 
     async def _sweep(self) -> None:
@@ -335,10 +345,17 @@ class SensorHost:
                 self._ensure(sensor, instances)
 
     def _stop(self, ref: str) -> None:
-        supervisor = self._running.pop(ref, None)
-        if supervisor is not None:
-            supervisor.scope.cancel()
+        if self._retire(ref):
             self._say(ref, "stopping: the sensor is disabled or no enabled rule uses its triggers")
+
+    def _retire(self, ref: str) -> bool:
+        """Stop the process of sensor ``ref``; a new one waits until it is gone."""
+        supervisor = self._running.pop(ref, None)
+        if supervisor is None:
+            return False
+        supervisor.scope.cancel()
+        self._retiring[ref] = supervisor
+        return True
 
     def _ensure(self, sensor: Sensor, instances: list[dict[str, Any]]) -> None:
         current = self._running.get(sensor.ref)
@@ -352,8 +369,7 @@ class SensorHost:
                 current.changed.set()  # the stdin writer sends the new list
                 return
         if current is not None:
-            self._running.pop(sensor.ref)
-            current.scope.cancel()
+            self._retire(sensor.ref)
         supervisor = _Supervisor(sensor, fingerprint, instances)
         self._running[sensor.ref] = supervisor
         assert self._tg is not None
@@ -379,6 +395,10 @@ class SensorHost:
         in_a_row = 0
         try:
             with supervisor.scope:
+                status.state = SensorState.STARTING
+                previous = self._retiring.get(ref)
+                if previous is not None:
+                    await previous.done.wait()  # one process per sensor at a time
                 while True:
                     status.state = SensorState.STARTING
                     began = time.monotonic()
@@ -414,7 +434,10 @@ class SensorHost:
             if not supervisor.finished and self._running.get(ref) in (None, supervisor):
                 status.state = SensorState.STOPPED
                 status.pid = None
-                supervisor.finished = True
+            supervisor.finished = True
+            supervisor.done.set()
+            if self._retiring.get(ref) is supervisor:
+                del self._retiring[ref]
 
     async def _run_once(
         self,

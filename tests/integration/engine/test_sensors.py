@@ -7,6 +7,7 @@ The fixture pack tests/fixtures/engine/sensors holds the two example sensors of 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -257,6 +258,39 @@ async def test_a_crashing_sensor_is_restarted_with_backoff_then_failed(attune: A
         return (await attune.sensor_status("sensors.crashy")).crashes > 4
 
     await eventually(restarted)
+
+
+async def test_registering_the_pack_again_restarts_its_sensors(attune: Attune) -> None:
+    await attune.create_rule("sensors.on_tick", trigger_ref="sensors.tick", action_ref="core.noop")
+
+    async def running_pid() -> int | None:
+        status = await attune.sensor_status("sensors.ticker")
+        return status.pid if status.state is SensorState.RUNNING else None
+
+    first = await eventually(running_pid)
+    await attune.register_pack(SENSORS_PACK)
+
+    async def new_pid() -> int | None:
+        pid = await running_pid()
+        return pid if pid not in (None, first) else None
+
+    await eventually(new_pid)
+    assert not alive(first)
+    lines = await attune.sensor_logs("sensors.ticker")
+    assert any("restarting: pack sensors was registered again" in line for line in lines)
+
+
+def test_the_examples_in_the_docs_are_the_tested_files() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "sensors.md").read_text()
+    blocks = re.findall(r"```(?:python|bash)\n(.*?)```", docs, flags=re.DOTALL)
+    for name in ("greeter.py", "ticker.sh"):
+        source = (SENSORS_PACK / "sensors" / name).read_text()
+        body = source.split('"""\n\n', 1)[-1] if name.endswith(".py") else source
+        if name.endswith(".sh"):
+            # The file's header comment is not repeated in the docs.
+            body = "\n".join(line for line in body.splitlines() if not line.startswith("# "))
+            body += "\n"
+        assert body in blocks, f"docs/sensors.md does not show {name} as it is"
 
 
 async def test_unknown_sensor_is_not_found(attune: Attune) -> None:
