@@ -17,8 +17,9 @@ import click
 from attune_cli.app import ApiCommand, ApiGroup, App, paging, pass_app
 from attune_cli.client import ApiError
 from attune_cli.commands.identity import identity
+from attune_cli.output import Column
 
-IDENTITY_COLUMNS = [
+IDENTITY_COLUMNS: list[Column] = [
     ("ID", "id"),
     ("LOGIN", "login"),
     ("DISPLAY NAME", "display_name"),
@@ -26,7 +27,7 @@ IDENTITY_COLUMNS = [
     ("FROZEN", "frozen"),
     ("CREATED", "created"),
 ]
-SET_COLUMNS = [
+SET_COLUMNS: list[Column] = [
     ("ID", "id"),
     ("REF", "ref"),
     ("LABEL", "label"),
