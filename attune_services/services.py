@@ -104,7 +104,29 @@ async def _run(
         task_status.started()
 
 
+async def serve_api(
+    settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Run the REST API and its WebSocket notifier (any number behind a load balancer)."""
+    from attune_services.api import ApiContext, create_app
+    from attune_services.api._auth import ensure_builtin_sets, ensure_dev_identity
+    from attune_services.notifier import NotificationHub
+    from attune_services.run import bind, serve_app
+
+    async with _resources(settings) as (store, bus):
+        await ensure_builtin_sets(store)
+        await ensure_dev_identity(store, settings.env)
+        hub = NotificationHub(bus)
+        ctx = ApiContext.build(settings, store, bus, SystemClock(), hub=hub)
+        sock = bind(settings.server.host, settings.server.port)
+        async with anyio.create_task_group() as tg:
+            await tg.start(hub.run)
+            await tg.start(serve_app, create_app(ctx), sock)
+            task_status.started()
+
+
 SERVICES: dict[str, Callable[..., Awaitable[None]]] = {
+    "api": serve_api,
     "executor": serve_executor,
     "worker": serve_worker,
 }

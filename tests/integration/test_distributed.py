@@ -255,3 +255,83 @@ async def test_a_worker_killed_mid_run_has_its_executions_settled(
         await bus.delete_topology(queues)
         await bus.close()
         await store.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_api_service_runs_actions_through_the_distributed_engine(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    import httpx
+
+    settings, environ = installation
+    port = free_port()
+    environ = {**environ, "ATTUNE__SERVER__PORT": str(port)}
+    created = await anyio.run_process(
+        [
+            sys.executable,
+            "-m",
+            "attune_cli",
+            "identity",
+            "create",
+            "ops@example.com",
+            "--password",
+            "Sup3r-secret!",
+        ],
+        env=environ,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr.decode()
+    processes = [start("api", environ), start("executor", environ), start("worker", environ, "w")]
+    worker_ids: list[int] = []
+    bus = await RabbitMQBus.connect(
+        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+
+            async def api_up() -> bool:
+                try:
+                    return (await http.get("/health")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await until_true(api_up)
+            login = await http.post(
+                "/auth/login", json={"login": "ops@example.com", "password": "Sup3r-secret!"}
+            )
+            assert login.status_code == 200, login.text
+            http.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"
+            requested = await http.post(
+                "/api/v1/executions/execute",
+                json={"action_ref": "demo.add", "parameters": {"a": 40, "b": 2}},
+            )
+            assert requested.status_code == 201, requested.text
+            execution_id = requested.json()["data"]["id"]
+            body: dict[str, object] = {}
+
+            async def finished() -> bool:
+                nonlocal body
+                body = (await http.get(f"/api/v1/executions/{execution_id}")).json()["data"]
+                return body["status"] in ("completed", "failed")
+
+            await until_true(finished, timeout=60)
+            assert body["status"] == "completed", body
+            assert body["result"]["data"] == {"sum": 42}  # type: ignore[index]
+            workers = (await http.get("/api/v1/workers")).json()["items"]
+            worker_ids[:] = [w["id"] for w in workers]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=30)[0] for process in processes]
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await bus.delete_topology(queues)
+        await bus.close()
+    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
