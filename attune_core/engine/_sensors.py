@@ -61,17 +61,26 @@ from attune_core.engine.worker._runtime import (
     runtime_env_vars,
 )
 from attune_core.errors import AttuneError
-from attune_core.model import Identity, Rule, Sensor
+from attune_core.model import Identity, PermissionAssignment, PermissionSet, Rule, Sensor
 from attune_core.ports import Bus, Clock
 from attune_core.security import TokenKind, TokenService
 from attune_core.storage import Store
 
-__all__ = ["SENSOR_LOGIN", "SensorHost", "SensorState", "SensorStatus"]
+__all__ = ["SENSOR_LOGIN", "SENSOR_ROLE", "SensorHost", "SensorState", "SensorStatus"]
 
 log = logging.getLogger(__name__)
 
 # The identity sensor tokens are issued for (no password, no roles: nobody logs in as it).
 SENSOR_LOGIN = "attune:sensors"
+# Its role: create events (of any trigger: the host checks trigger_types on stdout, the API
+# trusts the token) and read what a sensor needs to look up.
+SENSOR_ROLE = "core.sensor"
+SENSOR_GRANTS: tuple[Mapping[str, Any], ...] = (
+    {"resource": "event", "operations": ["create", "read"]},
+    {"resource": "trigger", "operations": ["read"]},
+    {"resource": "sensor", "operations": ["read"]},
+    {"resource": "key", "operations": ["read"]},
+)
 LOG_LINES = 1000  # per sensor: enough to see a crash loop, bounded in memory (~4 MB worst case)
 LOG_LINE_CHARS = 4096
 MAX_EVENT_LINE = 1024 * 1024  # bytes; a longer stdout line is dropped (and logged)
@@ -657,6 +666,8 @@ class SensorHost:
         }
 
     async def _sensor_identity(self) -> tuple[int, str]:
+        """The identity sensor tokens are issued for, with the ``core.sensor`` role (what the
+        API lets a sensor token do is further capped by the token kind)."""
         if self._identity is None:
             async with self._store.transaction() as uow:
                 identity = await uow.identities.find_by_login(SENSOR_LOGIN)
@@ -668,7 +679,23 @@ class SensorHost:
                             attributes={"system": True},
                         )
                     )
-            assert identity.id is not None
+                assert identity.id is not None
+                role = await uow.permission_sets.find_by_ref(SENSOR_ROLE)
+                if role is None:
+                    role = await uow.permission_sets.create(
+                        PermissionSet(
+                            ref=SENSOR_ROLE,
+                            label="Sensor",
+                            description="What sensor processes may do through the API.",
+                            grants=[dict(grant) for grant in SENSOR_GRANTS],
+                        )
+                    )
+                assert role.id is not None
+                assigned = await uow.permission_assignments.list_for_identity(identity.id)
+                if all(a.permset != role.id for a in assigned):
+                    await uow.permission_assignments.create(
+                        PermissionAssignment(identity=identity.id, permset=role.id)
+                    )
             self._identity = (identity.id, identity.login)
         return self._identity
 

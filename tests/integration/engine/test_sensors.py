@@ -19,8 +19,9 @@ import pytest
 
 from attune_core.app import Attune
 from attune_core.config import load_settings
-from attune_core.engine._sensors import SensorState
+from attune_core.engine._sensors import SENSOR_LOGIN, SensorState
 from attune_core.model import Event, ExecutionStatus
+from attune_core.security import Operation, Resource, Subject, TokenKind, is_allowed
 from tests.integration.engine.conftest import _sql
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -109,6 +110,19 @@ async def test_a_sensor_runs_only_while_an_enabled_rule_uses_its_trigger(attune:
         for line in await attune.sensor_logs("sensors.greeter")
     )
     assert attune.sensor_host.running == ["sensors.greeter"]
+    # Its API token (ATTUNE_API_TOKEN) is a sensor token of attune:sensors, which may create
+    # events through the API.
+    async with attune.store.read() as uow:
+        identity = await uow.identities.find_by_login(SENSOR_LOGIN)
+        assert identity is not None and identity.id is not None
+        roles = await uow.permission_sets.list_for_identity(identity.id)
+    subject = Subject(
+        identity_id=identity.id,
+        grants=[g for role in roles for g in role.grants],
+        token_kind=TokenKind.SENSOR,
+    )
+    assert is_allowed(subject, Resource.EVENT, Operation.CREATE)
+    assert not is_allowed(subject, Resource.ACTION, Operation.EXECUTE)
 
     pid = status.pid
     assert pid is not None and alive(pid)
