@@ -22,7 +22,12 @@ import anyio.abc
 
 from attune_core.clock import SystemClock
 from attune_core.config import Settings
+from attune_core.engine._analytics import RetentionJob
 from attune_core.engine._executor import Executor
+from attune_core.engine._inquiries import InquiryMonitor
+from attune_core.engine._notifier import Notifier
+from attune_core.engine._sensors import SensorHost
+from attune_core.engine._timers import TimerHost
 from attune_core.engine._worker_service import WorkerService
 from attune_core.engine._workers import WorkerMonitor
 from attune_core.errors import ConfigError
@@ -30,7 +35,15 @@ from attune_core.security import SecretBox
 from attune_core.storage import Store
 from attune_services.amqp import RabbitMQBus
 
-__all__ = ["SERVICES", "open_bus", "serve", "serve_executor", "serve_worker"]
+__all__ = [
+    "SERVICES",
+    "open_bus",
+    "serve",
+    "serve_api",
+    "serve_executor",
+    "serve_sensor",
+    "serve_worker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,9 @@ async def _resources(settings: Settings) -> AsyncIterator[tuple[Store, RabbitMQB
     store = await Store.from_settings(settings.database)
     try:
         bus = await open_bus(settings)
+        # Every change this process commits is announced on the bus (notification.created),
+        # whichever service made it: the API's notifier hubs fan them out to WebSocket clients.
+        store.on_commit(Notifier(bus, store.now).on_commit)
         try:
             yield store, bus
         finally:
@@ -82,8 +98,14 @@ async def serve_executor(
             stale_after=settings.worker.heartbeat_stale_after,
             interval=settings.worker.heartbeat_interval,
         )
+        # Inquiry expiry and retention are conditional updates and batched deletes: safe to
+        # run in every executor process.
+        inquiries = InquiryMonitor(store, bus, clock)
+        retention = RetentionJob(store, clock, settings.retention)
         async with anyio.create_task_group() as tg:
             tg.start_soon(monitor.run)
+            await tg.start(inquiries.run)
+            await tg.start(retention.run)
             await _run(executor.run, task_status)
 
 
@@ -102,6 +124,24 @@ async def _run(
     async with anyio.create_task_group() as tg:
         await tg.start(service)
         task_status.started()
+
+
+async def serve_sensor(
+    settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Run the sensor host: timers of timer rules and custom sensor processes.
+
+    Run exactly one: several sensor hosts would each fire every timer (leases that let
+    several share the work are not built yet; see docs/deployment.md).
+    """
+    async with _resources(settings) as (store, bus):
+        clock = SystemClock()
+        timers = TimerHost(store, bus, clock, poll_interval=settings.sensor.poll_interval)
+        sensors = SensorHost(store, bus, clock, settings)
+        async with anyio.create_task_group() as tg:
+            await tg.start(timers.run)
+            await tg.start(sensors.run)
+            task_status.started()
 
 
 async def serve_api(
@@ -128,6 +168,7 @@ async def serve_api(
 SERVICES: dict[str, Callable[..., Awaitable[None]]] = {
     "api": serve_api,
     "executor": serve_executor,
+    "sensor": serve_sensor,
     "worker": serve_worker,
 }
 

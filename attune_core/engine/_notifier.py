@@ -278,7 +278,9 @@ class Notifier:
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Deliver ``notification.created`` messages to the subscribers until cancelled."""
-        await self._bus.declare_queue(self._queue, [RoutingKey.NOTIFICATION_CREATED])
+        await self._bus.declare_queue(
+            self._queue, [RoutingKey.NOTIFICATION_CREATED], transient=True
+        )
         async with self._bus.consume(self._queue, prefetch=1000) as deliveries:
             task_status.started()
             async for delivery in deliveries:

@@ -18,6 +18,7 @@ import pytest
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings, load_settings
 from attune_core.engine._messages import EXECUTOR_COMPLETIONS, EXECUTOR_REQUESTS, worker_queue
+from attune_core.engine._timers import TIMER_QUEUE
 from attune_core.model import Execution, ExecutionStatus, WorkerStatus
 from attune_core.packs import register_pack
 from attune_core.resources import packs_dir
@@ -334,4 +335,65 @@ async def test_api_service_runs_actions_through_the_distributed_engine(
         queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
         await bus.delete_topology(queues)
         await bus.close()
+    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+
+
+async def test_timer_rule_fires_through_the_sensor_service(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    from attune_core.model import Rule
+
+    settings, environ = installation
+    environ = {**environ, "ATTUNE__SENSOR__POLL_INTERVAL": "1"}
+    processes = [
+        start("sensor", environ),
+        start("executor", environ),
+        start("worker", environ, "w"),
+    ]
+    store = await Store.from_settings(settings.database)
+    bus = await RabbitMQBus.connect(
+        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
+    )
+    worker_ids: list[int] = []
+    try:
+        async with store.transaction() as uow:
+            await uow.rules.create(
+                Rule(
+                    ref="demo.every_second",
+                    pack_ref="demo",
+                    label="Every second",
+                    trigger_ref="core.intervaltimer",
+                    trigger=(await uow.triggers.get_by_ref("core.intervaltimer")).id,
+                    action_ref="demo.add",
+                    action=(await uow.actions.get_by_ref("demo.add")).id,
+                    trigger_params={"unit": "seconds", "interval": 1},
+                    action_params={"a": 1, "b": 2},
+                )
+            )
+
+        async def fired_twice() -> bool:
+            async with store.read() as uow:
+                done = await uow.executions.list(
+                    rule_ref="demo.every_second", status=ExecutionStatus.COMPLETED
+                )
+                worker_ids[:] = [w.id for w in await uow.workers.list() if w.id is not None]
+            return len(done) >= 2
+
+        await until_true(fired_twice, timeout=60)
+        async with store.read() as uow:
+            events = await uow.events.list(rule_ref="demo.every_second")
+            done = await uow.executions.list(rule_ref="demo.every_second")
+        assert events and all(e.trigger_ref == "core.intervaltimer" for e in events)
+        assert all(e.trigger_ref == "core.intervaltimer" for e in done)
+        completed = [e for e in done if e.status is ExecutionStatus.COMPLETED]
+        assert all(e.result["data"] == {"sum": 3} for e in completed)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=30)[0] for process in processes]
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await bus.delete_topology(queues)
+        await bus.close()
+        await store.close()
     assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
