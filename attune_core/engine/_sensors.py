@@ -328,6 +328,11 @@ class SensorHost:
         """Start, update or stop sensor processes to match the database (rule 1)."""
         if self._tg is None:
             return  # not running (an Attune without background services)
+        # Read and apply under the lock: a sync that read older rows never applies them last.
+        async with self._lock:
+            await self._sync_locked()
+
+    async def _sync_locked(self) -> None:
         async with self._store.read() as uow:
             sensors = await uow.sensors.list_enabled()
             trigger_refs = sorted({t for s in sensors for t in s.trigger_types})
@@ -346,12 +351,11 @@ class SensorHost:
             ]
             if instances:
                 wanted[sensor.ref] = (sensor, instances)
-        async with self._lock:
-            for ref in list(self._running):
-                if ref not in wanted:
-                    self._stop(ref)
-            for sensor, instances in wanted.values():
-                self._ensure(sensor, instances)
+        for ref in list(self._running):
+            if ref not in wanted:
+                self._stop(ref)
+        for sensor, instances in wanted.values():
+            self._ensure(sensor, instances)
 
     def _stop(self, ref: str) -> None:
         if self._retire(ref):
@@ -402,10 +406,12 @@ class SensorHost:
         status.restarts = 0
         settings = self._settings.sensor
         in_a_row = 0
+        previous = self._retiring.get(ref)
+        if previous is supervisor:
+            previous = None  # retired before it even started
         try:
             with supervisor.scope:
                 status.state = SensorState.STARTING
-                previous = self._retiring.get(ref)
                 if previous is not None:
                     await previous.done.wait()  # one process per sensor at a time
                 while True:
@@ -444,6 +450,10 @@ class SensorHost:
                 status.state = SensorState.STOPPED
                 status.pid = None
             supervisor.finished = True
+            if previous is not None and not previous.done.is_set():
+                # Retired before the process it waited for was gone: the next one waits on us.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(self._kill_grace + 1):
+                    await previous.done.wait()
             supervisor.done.set()
             if self._retiring.get(ref) is supervisor:
                 del self._retiring[ref]
