@@ -240,6 +240,9 @@ def report_error(ctx: click.Context, exc: AttuneError) -> None:
     elif isinstance(exc, ConfigError):
         payload = {"error": f"configuration error: {exc}", "code": "CONFIG_ERROR"}
         code = EXIT_USAGE
+        if fmt == "table":  # the line `attune db` has always printed
+            click.echo(payload["error"], err=True)
+            sys.exit(code)
     else:
         payload, code = {"error": str(exc), "code": exc.code}, EXIT_FAILED
     Output(fmt).error(payload)

@@ -74,7 +74,7 @@ def test_profiles_are_added_listed_used_and_removed(attune: Invoke, config_dir: 
 def test_an_unknown_profile_is_a_configuration_error(attune: Invoke) -> None:
     result = attune("--profile", "nope", "pack", "list")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: configuration error: no profile 'nope'")
+    assert result.stderr.startswith("configuration error: no profile 'nope'")
 
 
 def test_an_unreachable_api_is_one_line_or_one_error_document(attune: Invoke) -> None:
