@@ -70,3 +70,11 @@ def test_a_profile_keeps_its_own_tokens(logged_in: Invoke, api_url: str) -> None
         "default": DEV_LOGIN[0],
         "other": DEV_LOGIN[0],
     }
+
+
+def test_login_prompts_for_both_and_verbose_shows_each_request(attune: Invoke) -> None:
+    result = attune("auth", "login", input=f"{DEV_LOGIN[0]}\n{DEV_LOGIN[1]}\n")
+    assert "Username" in result.stderr and "Password" in result.stderr
+    verbose = attune("-v", "pack", "list", "-y")
+    assert "GET /api/v1/packs -> 200" in verbose.stderr
+    assert "core" in [p["ref"] for p in yaml.safe_load(verbose.stdout)]
