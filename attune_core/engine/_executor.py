@@ -79,6 +79,8 @@ ACTIVE_STATUSES = (
     ExecutionStatus.RUNNING,
     ExecutionStatus.CANCELING,
 )
+# How long an execution waits before scheduling is tried again when no worker is active.
+NO_WORKER_RETRY = timedelta(seconds=2)
 NOT_STARTED = (ExecutionStatus.REQUESTED, ExecutionStatus.SCHEDULING, ExecutionStatus.SCHEDULED)
 UNFINISHED = (*NOT_STARTED, ExecutionStatus.RUNNING, ExecutionStatus.CANCELING)
 
@@ -244,6 +246,11 @@ class Executor:
             runtime_ref = runtime.ref if runtime else None
         worker = await self._pick_worker(uow, runtime_ref)
         if worker is None:
+            if not await uow.workers.count(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY]):
+                # No worker at all right now (one restarting, a deployment rolling): the
+                # execution waits in `requested` and is looked at again shortly.
+                self._later(self._clock.now() + NO_WORKER_RETRY, execution_id)
+                return []
             _, messages = await finish_execution(
                 uow,
                 execution,
