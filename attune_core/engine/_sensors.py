@@ -37,7 +37,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,23 @@ from attune_core.engine.worker._runtime import (
     resolve_interpreter,
     runtime_env_vars,
 )
-from attune_core.errors import AttuneError
+from attune_core.errors import AttuneError, Conflict
 from attune_core.model import Identity, PermissionAssignment, PermissionSet, Rule, Sensor
 from attune_core.ports import Bus, Clock
 from attune_core.security import TokenKind, TokenService
 from attune_core.storage import Store
 
-__all__ = ["SENSOR_LOGIN", "SENSOR_ROLE", "SensorHost", "SensorState", "SensorStatus"]
+__all__ = [
+    "SENSOR_LOGIN",
+    "SENSOR_ROLE",
+    "SensorHost",
+    "SensorLineError",
+    "SensorState",
+    "SensorStatus",
+    "parse_event_line",
+    "sensor_config",
+    "trigger_instance",
+]
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +143,8 @@ class _CannotStart(Exception):
     """Internal: why a sensor process cannot be started."""
 
 
-class _Rejected(Exception):
-    """Internal: why a stdout line is not an event."""
+class SensorLineError(Exception):
+    """Why a sensor's stdout line is not an event (the message is what its log says)."""
 
 
 @attrs.define
@@ -191,19 +201,19 @@ def parse_event_line(text: str, trigger_types: list[str]) -> tuple[str, dict[str
         The trigger ref, the payload and the rule the event is pinned to (or ``None``).
 
     Raises:
-        _Rejected: the line is not an event of this sensor (the message says why).
+        SensorLineError: the line is not an event of this sensor (the message says why).
     """
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise _Rejected(f"not JSON: {exc}") from None
+        raise SensorLineError(f"not JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise _Rejected(f"an event is a JSON object, got {type(document).__name__}")
+        raise SensorLineError(f"an event is a JSON object, got {type(document).__name__}")
     trigger = document.get("trigger")
     if not isinstance(trigger, str) or not trigger:
-        raise _Rejected('"trigger" must be a trigger ref')
+        raise SensorLineError('"trigger" must be a trigger ref')
     if trigger_types and trigger not in trigger_types:
-        raise _Rejected(
+        raise SensorLineError(
             f"trigger {trigger!r} is not one of this sensor's trigger_types "
             f"({', '.join(trigger_types)})"
         )
@@ -211,15 +221,15 @@ def parse_event_line(text: str, trigger_types: list[str]) -> tuple[str, dict[str
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
-        raise _Rejected(f'"payload" must be a JSON object, got {type(payload).__name__}')
+        raise SensorLineError(f'"payload" must be a JSON object, got {type(payload).__name__}')
     rule = document.get("rule")
     if rule is not None and (isinstance(rule, bool) or not isinstance(rule, int)):
-        raise _Rejected(f'"rule" must be a rule id (an integer), got {rule!r}')
+        raise SensorLineError(f'"rule" must be a rule id (an integer), got {rule!r}')
     if rule is None:
         try:
             rule = parse_trigger_instance(document.get("trigger_instance_id"))
         except AttuneError as exc:
-            raise _Rejected(str(exc)) from None
+            raise SensorLineError(str(exc)) from None
     return trigger, payload, rule
 
 
@@ -253,6 +263,7 @@ class SensorHost:
         self._base_env = dict(default_base_environment() if base_env is None else base_env)
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._identity: tuple[int, str] | None = None
+        self._identity_lock = anyio.Lock()
         self._running: dict[str, _Supervisor] = {}
         self._retiring: dict[str, _Supervisor] = {}  # stopped, process maybe not gone yet
         self._status: dict[str, SensorStatus] = {}
@@ -424,6 +435,10 @@ class SensorHost:
                         status.last_exit_code = exit_code
                     except _CannotStart as exc:
                         reason = f"cannot start: {exc}"
+                    except Exception as exc:
+                        # A bug or a database hiccup: this sensor backs off, the host carries on.
+                        log.exception("sensor %s: unexpected error", ref, extra={"sensor": ref})
+                        reason = f"cannot start: {type(exc).__name__}: {exc}"
                     status.crashes += 1
                     status.pid = None
                     status.last_error = reason
@@ -544,8 +559,11 @@ class SensorHost:
             pass  # the sensor closed stdin or exited: it does not want to hear more
 
     async def _read_log(self, ref: str, stream: anyio.abc.ByteReceiveStream | None) -> None:
-        async for line in _lines(stream):
-            self._say(ref, line.decode("utf-8", errors="replace").rstrip("\r"), "stderr")
+        # Closed explicitly: an async generator left to the garbage collector would be
+        # finalised in another task, outside the cancel scopes it was suspended in.
+        async with contextlib.aclosing(_lines(stream)) as lines:
+            async for line in lines:
+                self._say(ref, line.decode("utf-8", errors="replace").rstrip("\r"), "stderr")
 
     async def _read_events(
         self,
@@ -553,8 +571,9 @@ class SensorHost:
         stream: anyio.abc.ByteReceiveStream | None,
         status: SensorStatus,
     ) -> None:
-        async for raw in _lines(stream):
-            await self._handle_line(supervisor, raw, status)
+        async with contextlib.aclosing(_lines(stream)) as lines:
+            async for raw in lines:
+                await self._handle_line(supervisor, raw, status)
 
     async def _handle_line(self, supervisor: _Supervisor, raw: bytes, status: SensorStatus) -> None:
         sensor = supervisor.sensor
@@ -575,7 +594,7 @@ class SensorHost:
                     rule_id=rule_id,
                     source_ref=sensor.ref,
                 )
-        except (_Rejected, AttuneError) as exc:
+        except (SensorLineError, AttuneError) as exc:
             self._reject(status, str(exc), text)
             return
         except Exception as exc:
@@ -678,36 +697,45 @@ class SensorHost:
     async def _sensor_identity(self) -> tuple[int, str]:
         """The identity sensor tokens are issued for, with the ``core.sensor`` role (what the
         API lets a sensor token do is further capped by the token kind)."""
-        if self._identity is None:
-            async with self._store.transaction() as uow:
-                identity = await uow.identities.find_by_login(SENSOR_LOGIN)
-                if identity is None:
-                    identity = await uow.identities.create(
-                        Identity(
-                            login=SENSOR_LOGIN,
-                            display_name="Attune sensors",
-                            attributes={"system": True},
-                        )
-                    )
-                assert identity.id is not None
-                role = await uow.permission_sets.find_by_ref(SENSOR_ROLE)
-                if role is None:
-                    role = await uow.permission_sets.create(
-                        PermissionSet(
-                            ref=SENSOR_ROLE,
-                            label="Sensor",
-                            description="What sensor processes may do through the API.",
-                            grants=[dict(grant) for grant in SENSOR_GRANTS],
-                        )
-                    )
-                assert role.id is not None
-                assigned = await uow.permission_assignments.list_for_identity(identity.id)
-                if all(a.permset != role.id for a in assigned):
-                    await uow.permission_assignments.create(
-                        PermissionAssignment(identity=identity.id, permset=role.id)
-                    )
-            self._identity = (identity.id, identity.login)
+        async with self._identity_lock:
+            if self._identity is None:
+                try:
+                    self._identity = await self._create_sensor_identity()
+                except Conflict:
+                    # Another host created it at the same moment: it is there now.
+                    self._identity = await self._create_sensor_identity()
         return self._identity
+
+    async def _create_sensor_identity(self) -> tuple[int, str]:
+        """The sensor identity and its role, created when missing."""
+        async with self._store.transaction() as uow:
+            identity = await uow.identities.find_by_login(SENSOR_LOGIN)
+            if identity is None:
+                identity = await uow.identities.create(
+                    Identity(
+                        login=SENSOR_LOGIN,
+                        display_name="Attune sensors",
+                        attributes={"system": True},
+                    )
+                )
+            assert identity.id is not None
+            role = await uow.permission_sets.find_by_ref(SENSOR_ROLE)
+            if role is None:
+                role = await uow.permission_sets.create(
+                    PermissionSet(
+                        ref=SENSOR_ROLE,
+                        label="Sensor",
+                        description="What sensor processes may do through the API.",
+                        grants=[dict(grant) for grant in SENSOR_GRANTS],
+                    )
+                )
+            assert role.id is not None
+            assigned = await uow.permission_assignments.list_for_identity(identity.id)
+            if all(a.permset != role.id for a in assigned):
+                await uow.permission_assignments.create(
+                    PermissionAssignment(identity=identity.id, permset=role.id)
+                )
+        return (identity.id, identity.login)
 
 
 def _entry_point(sensor: Sensor, pack_dir: Path, *, native: bool) -> Path:
@@ -728,7 +756,7 @@ def _line(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, default=str) + "\n").encode()
 
 
-async def _lines(stream: anyio.abc.ByteReceiveStream | None) -> AsyncIterator[bytes]:
+async def _lines(stream: anyio.abc.ByteReceiveStream | None) -> AsyncGenerator[bytes, None]:
     """The lines of ``stream`` (without ``\\n``); a line longer than ``MAX_EVENT_LINE`` is cut
     there (the rest of it is dropped) so a runaway sensor cannot exhaust memory."""
     if stream is None:

@@ -212,6 +212,23 @@ async def test_disabling_the_sensor_stops_it_and_enabling_starts_it(attune: Attu
     assert (await attune.sensor_status("sensors.ticker")).pid != pid
 
 
+async def test_native_and_node_sensors(attune: Attune) -> None:
+    await attune.create_rule(
+        "sensors.on_hello", trigger_ref="sensors.hello", action_ref="core.noop"
+    )
+
+    async def both() -> list[Event] | None:
+        events = await events_of(attune, "sensors.hello")
+        return events if len(events) == 2 else None
+
+    events = await eventually(both)
+    by_source = {e.source_ref: e.payload for e in events}
+    assert by_source == {
+        "sensors.native": {"runtime": "native"},
+        "sensors.noder": {"runtime": "node", "rules": ["sensors.on_hello"]},
+    }
+
+
 async def test_malformed_lines_are_logged_and_dropped(attune: Attune) -> None:
     await attune.create_rule(
         "sensors.on_noise", trigger_ref="sensors.noise", action_ref="core.noop"
