@@ -14,6 +14,8 @@ import uuid
 from typing import Any
 
 from quart import Quart, Response, g, jsonify, request, send_from_directory
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from attune_services.api import _errors
 from attune_services.api._auth import authenticate
@@ -23,9 +25,21 @@ from attune_services.api.routes import api
 from attune_services.notifier import install_websocket
 
 
+class Int64Converter(IntegerConverter):
+    """``<int:id>`` beyond a 64-bit column is a 404 of the route it names (never a 500, and
+    not a 405 from another route that happens to match the path)."""
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        if number >= 2**63:
+            raise NotFound()
+        return number
+
+
 def create_app(ctx: ApiContext, *, websocket: bool = True) -> Quart:
     """The Quart application serving every route of the contract (and ``/ws``)."""
     app = Quart("attune")
+    app.url_map.converters["int"] = Int64Converter
     app.config["MAX_CONTENT_LENGTH"] = ctx.settings.server.request_body_limit
     app.config["BODY_TIMEOUT"] = 60
     app.config["RESPONSE_TIMEOUT"] = None

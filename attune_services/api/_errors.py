@@ -77,6 +77,8 @@ def install(app: Quart) -> None:
     @app.errorhandler(AttuneError)
     async def attune_error(exc: AttuneError) -> Response:
         status = STATUS_BY_CODE.get(exc.code, 500)
+        if _out_of_range(exc):
+            return error_response(400, "BAD_REQUEST", "a value in the request is out of range")
         if status >= 500:
             log.error("request %s failed: %s", _request_id(), exc, exc_info=exc)
             return error_response(500, "INTERNAL_SERVER_ERROR", "internal server error")
@@ -102,10 +104,28 @@ def install(app: Quart) -> None:
         }
         return error_response(status, code, messages.get(status, exc.description or exc.name))
 
+    @app.errorhandler(OverflowError)
+    async def out_of_range(exc: OverflowError) -> Response:
+        # an integer from the request too large for a 64-bit database column: the caller's fault
+        return error_response(400, "BAD_REQUEST", "an integer in the request is out of range")
+
     @app.errorhandler(Exception)
     async def server_fault(exc: Exception) -> Response:
         log.error("request %s failed", _request_id(), exc_info=exc)
         return error_response(500, "INTERNAL_SERVER_ERROR", "internal server error")
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    """A database error caused by a request value the column cannot hold (an integer out of
+    its range): the caller's fault, a 400 and not a 500."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 10:
+        if isinstance(cause, OverflowError) or type(cause).__name__ == "DataError":
+            return True
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return False
 
 
 def _request_id() -> str:

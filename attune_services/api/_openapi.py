@@ -67,7 +67,10 @@ def _operation(route: Route) -> dict[str, Any]:
             "description": "OK",
             "content": {
                 route.produces or "application/octet-stream": {
-                    "schema": {"type": "string", "format": "binary"}
+                    # */*: the stored content as it is (bytes, or a JSON document)
+                    "schema": {}
+                    if route.produces == "*/*"
+                    else {"type": "string", "format": "binary"}
                 }
             },
         }
@@ -77,8 +80,7 @@ def _operation(route: Route) -> dict[str, Any]:
             "content": {"application/json": {"schema": _envelope(route)}},
         }
     for status, text in _ERRORS.items():
-        if route.public and status in (401, 403) and not route.path.startswith("/api/v1/webhooks"):
-            continue
+        # public routes answer 401/403 too (a bad login or refresh token, registration off)
         responses[str(status)] = {
             "description": text,
             "content": {"application/json": {"schema": m.ref(m.ERROR)}},

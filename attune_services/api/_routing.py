@@ -119,9 +119,12 @@ class Call:
         if value is None:
             return None
         try:
-            return int(value)
+            number = int(value)
         except ValueError as exc:
             raise BadRequest(f"query parameter {name!r} must be an integer") from exc
+        if not -(2**63) <= number < 2**63:
+            raise BadRequest(f"query parameter {name!r} is out of range")
+        return number
 
     def bool_arg(self, name: str) -> bool | None:
         value = self.arg(name)
@@ -246,9 +249,31 @@ async def _json_body() -> Any:
     if not raw or not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    check_storable(body)
+    return body
+
+
+def check_storable(value: Any) -> None:
+    """Reject JSON the databases cannot store: NUL characters and lone surrogates in strings
+    (PostgreSQL text and jsonb refuse both); a 400 here instead of a 500 at the INSERT."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest("strings in the request must not contain NUL (\\u0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("strings in the request must be valid Unicode") from None
 
 
 def as_json(value: Any) -> Any:
@@ -317,6 +342,9 @@ def render(route: Route, result: Any) -> Response:
     return json_response({"data": dump(route.response, result)}, route.status)
 
 
+MAX_OFFSET = 2**62  # offsets beyond this are past any table (and past a 64-bit SQL integer)
+
+
 @attrs.frozen
 class Paging:
     page: int
@@ -342,8 +370,9 @@ def paging(call: Call, max_size: int = MAX_PAGE_SIZE) -> Paging:
     page = number("page")
     offset = number("offset")
     if page is None and offset is not None and offset >= 0:
+        offset = min(offset, MAX_OFFSET)
         return Paging(page=offset // size + 1, size=size, offset=offset)
-    page = max(1, page or 1)
+    page = max(1, min(page or 1, MAX_OFFSET // size))  # a huge page is past the end, not a 500
     return Paging(page=page, size=size, offset=(page - 1) * size)
 
 

@@ -305,7 +305,8 @@ def _download(
     content: bytes | None, content_json: Any, content_type: str | None, name: str
 ) -> Response:
     if content is None:
-        content = json.dumps(content_json).encode() if content_json is not None else b""
+        # JSON content (``null`` for a version created without any) is always a JSON document
+        content = json.dumps(content_json).encode()
         content_type = content_type or "application/json"
 
     async def chunks() -> Any:
@@ -326,7 +327,7 @@ def _download(
     resource=AR,
     op=R,
     kind="raw",
-    produces="application/octet-stream",
+    produces="*/*",  # the stored content type of the version
 )
 async def download(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
@@ -352,7 +353,7 @@ async def download(call: Call, id: int) -> object:
     resource=AR,
     op=R,
     kind="raw",
-    produces="application/octet-stream",
+    produces="*/*",  # the stored content type of the version
 )
 async def download_version(call: Call, id: int, version: int) -> object:
     async with call.ctx.store.read() as uow:

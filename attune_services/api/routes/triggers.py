@@ -17,7 +17,7 @@ from attune_core.model import Sensor, Trigger
 from attune_core.security import Operation, Resource
 from attune_services.api import _models as m
 from attune_services.api._errors import Forbidden, TooManyRequests, Unauthorized
-from attune_services.api._routing import Call, list_repo
+from attune_services.api._routing import Call, check_storable, list_repo
 from attune_services.api.routes._common import drop_none, pack_id
 from attune_services.api.routes._events import store_event
 from attune_services.api.routes._registry import api
@@ -304,6 +304,7 @@ async def receive_webhook(call: Call, key: str) -> object:
         body = None
     if not isinstance(body, dict) or "payload" not in body:
         raise BadRequest('the body must be a JSON object {"payload": <any JSON>, ...}')
+    check_storable(body)
     async with call.ctx.store.read() as uow:
         trigger = await uow.triggers.find_by_webhook_key(key)
     if trigger is None or not trigger.webhook_key:
