@@ -355,3 +355,25 @@ def paging(f: F) -> F:
         default=50,
         help="Items per page (the API clamps it to 100, inquiries 500).",
     )(f)
+
+
+def complete_refs(path: str, key: str = "ref") -> Callable[..., list[Any]]:
+    """A click ``shell_complete`` callback offering the refs listed at ``path``.
+
+    Completion must never fail loudly: without a server or a login it offers nothing.
+    """
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        app = App(ctx.find_root())
+        try:
+            items = app.client.page(path, {"page_size": 100}).items
+        except (AttuneError, OSError, ValueError):
+            return []
+        finally:
+            app.close()  # completion contexts are never closed by click
+        values = sorted(str(item.get(key)) for item in items if item.get(key) is not None)
+        return [CompletionItem(v) for v in values if v.startswith(incomplete)]
+
+    return complete

@@ -16,7 +16,15 @@ from typing import Any
 
 import click
 
-from attune_cli.app import ApiGroup, App, load_json_option, paging, parse_assignments, pass_app
+from attune_cli.app import (
+    ApiGroup,
+    App,
+    complete_refs,
+    load_json_option,
+    paging,
+    parse_assignments,
+    pass_app,
+)
 from attune_cli.commands.executions import finish, wait_for
 from attune_cli.output import dump
 
@@ -49,7 +57,7 @@ def list_(app: App, pack_ref: str | None, page: int, limit: int) -> None:
 
 
 @action.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/actions"))
 @pass_app
 def show(app: App, ref: str) -> None:
     """Show an action and its parameters.
@@ -83,7 +91,7 @@ PARAMS_JSON = click.option(
 
 
 @action.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/actions"))
 @PARAMS
 @PARAMS_JSON
 @click.option("--wait", is_flag=True, help="Wait for the execution to end and print its result.")
@@ -117,7 +125,7 @@ def execute(
 
 
 @click.command(cls=ApiGroup.command_class)
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/actions"))
 @PARAMS
 @PARAMS_JSON
 @click.option(

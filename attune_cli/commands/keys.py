@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import click
 
-from attune_cli.app import ApiGroup, App, paging, pass_app
+from attune_cli.app import ApiGroup, App, complete_refs, paging, pass_app
 from attune_cli.client import ApiError
 
 MASK = "********"
@@ -57,7 +57,7 @@ def list_(app: App, owner_type: str | None, owner: str | None, page: int, limit:
 
 
 @key.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/keys"))
 @click.option("--decrypt", is_flag=True, help="Show an encrypted value in clear.")
 @pass_app
 def get(app: App, ref: str, decrypt: bool) -> None:
@@ -78,7 +78,7 @@ def get(app: App, ref: str, decrypt: bool) -> None:
 
 
 @key.command("set")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/keys"))
 @click.argument("value")
 @click.option("--json", "as_json", is_flag=True, help="Parse VALUE as JSON (number, list...).")
 @click.option(
@@ -148,7 +148,7 @@ def set_(
 
 
 @key.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/keys"))
 @pass_app
 def delete(app: App, ref: str) -> None:
     """Delete key REF.

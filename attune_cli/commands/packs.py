@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from attune_cli.app import ApiGroup, App, paging, pass_app
+from attune_cli.app import ApiGroup, App, complete_refs, paging, pass_app
 
 PACK_COLUMNS = [
     ("REF", "ref"),
@@ -49,7 +49,7 @@ def list_(app: App, page: int, limit: int) -> None:
 
 
 @pack.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/packs"))
 @pass_app
 def show(app: App, ref: str) -> None:
     """Show a pack.
@@ -156,7 +156,7 @@ def upload(app: App, source: Path, force: bool, skip_tests: bool) -> None:
 
 
 @pack.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/packs"))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def uninstall(app: App, ref: str, yes: bool) -> None:
@@ -173,7 +173,7 @@ def uninstall(app: App, ref: str, yes: bool) -> None:
 
 
 @pack.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/packs"))
 @pass_app
 def test(app: App, ref: str) -> None:
     """Run a pack's tests on the server; exit code 1 when one fails.

@@ -13,7 +13,15 @@ from typing import Any
 import click
 import yaml
 
-from attune_cli.app import ApiGroup, App, load_json_option, paging, parse_assignments, pass_app
+from attune_cli.app import (
+    ApiGroup,
+    App,
+    complete_refs,
+    load_json_option,
+    paging,
+    parse_assignments,
+    pass_app,
+)
 
 RULE_COLUMNS = [
     ("REF", "ref"),
@@ -48,7 +56,7 @@ def list_(app: App, pack_ref: str | None, only_enabled: bool, page: int, limit: 
 
 
 @rule.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/rules"))
 @pass_app
 def show(app: App, ref: str) -> None:
     """Show a rule.
@@ -150,7 +158,7 @@ def create(app: App, ref: str | None, file: Path | None, **fields: Any) -> None:
 
 
 @rule.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/rules"))
 @rule_options
 @pass_app
 def update(app: App, ref: str, file: Path | None, **fields: Any) -> None:
@@ -171,7 +179,7 @@ def update(app: App, ref: str, file: Path | None, **fields: Any) -> None:
 
 
 @rule.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/rules"))
 @pass_app
 def enable(app: App, ref: str) -> None:
     """Enable a rule.
@@ -182,7 +190,7 @@ def enable(app: App, ref: str) -> None:
 
 
 @rule.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/rules"))
 @pass_app
 def disable(app: App, ref: str) -> None:
     """Disable a rule.
@@ -193,7 +201,7 @@ def disable(app: App, ref: str) -> None:
 
 
 @rule.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/rules"))
 @pass_app
 def delete(app: App, ref: str) -> None:
     """Delete a rule.

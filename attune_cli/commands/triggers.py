@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from attune_cli.app import ApiGroup, App, load_json_option, paging, pass_app
+from attune_cli.app import ApiGroup, App, complete_refs, load_json_option, paging, pass_app
 
 TRIGGER_COLUMNS = [
     ("REF", "ref"),
@@ -48,7 +48,7 @@ def trigger_list(app: App, pack_ref: str | None, page: int, limit: int) -> None:
 
 
 @trigger.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @pass_app
 def trigger_show(app: App, ref: str) -> None:
     """Show a trigger.
@@ -59,7 +59,7 @@ def trigger_show(app: App, ref: str) -> None:
 
 
 @trigger.command("create")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @click.option("--label", help="Label (default: the name part of REF).")
 @click.option("--description", help="Description.")
 @click.option("--param-schema", help="Parameter schema as JSON (or @file).")
@@ -94,7 +94,7 @@ def trigger_create(
 
 
 @trigger.command("delete")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @pass_app
 def trigger_delete(app: App, ref: str) -> None:
     """Delete a trigger.
@@ -131,7 +131,7 @@ def _webhook(app: App, ref: str, verb: str) -> None:
 
 
 @webhook.command("enable")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @pass_app
 def webhook_enable(app: App, ref: str) -> None:
     """Enable the webhook of trigger REF and print its URL.
@@ -142,7 +142,7 @@ def webhook_enable(app: App, ref: str) -> None:
 
 
 @webhook.command("disable")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @pass_app
 def webhook_disable(app: App, ref: str) -> None:
     """Disable the webhook of trigger REF (its key is revoked).
@@ -153,7 +153,7 @@ def webhook_disable(app: App, ref: str) -> None:
 
 
 @webhook.command("regenerate")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/triggers"))
 @pass_app
 def webhook_regenerate(app: App, ref: str) -> None:
     """Give trigger REF's webhook a new key (the old URL stops working).
@@ -183,7 +183,7 @@ def sensor_list(app: App, pack_ref: str | None, page: int, limit: int) -> None:
 
 
 @sensor.command("show")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/sensors"))
 @pass_app
 def sensor_show(app: App, ref: str) -> None:
     """Show a sensor.
@@ -194,7 +194,7 @@ def sensor_show(app: App, ref: str) -> None:
 
 
 @sensor.command("enable")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/sensors"))
 @pass_app
 def sensor_enable(app: App, ref: str) -> None:
     """Enable a sensor.
@@ -205,7 +205,7 @@ def sensor_enable(app: App, ref: str) -> None:
 
 
 @sensor.command("disable")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/sensors"))
 @pass_app
 def sensor_disable(app: App, ref: str) -> None:
     """Disable a sensor.
@@ -216,7 +216,7 @@ def sensor_disable(app: App, ref: str) -> None:
 
 
 @sensor.command("logs")
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/sensors"))
 @pass_app
 def sensor_logs(app: App, ref: str) -> None:
     """Print a sensor's log.

@@ -24,7 +24,15 @@ from typing import Any
 import click
 import yaml
 
-from attune_cli.app import ApiGroup, App, load_json_option, paging, parse_assignments, pass_app
+from attune_cli.app import (
+    ApiGroup,
+    App,
+    complete_refs,
+    load_json_option,
+    paging,
+    parse_assignments,
+    pass_app,
+)
 from attune_cli.output import short
 from attune_core.workflow import (
     CancelTasks,
@@ -75,7 +83,7 @@ def list_(app: App, pack_ref: str | None, tags: tuple[str, ...], page: int, limi
 
 
 @workflow.command()
-@click.argument("ref")
+@click.argument("ref", shell_complete=complete_refs("/api/v1/workflows"))
 @pass_app
 def show(app: App, ref: str) -> None:
     """Show a workflow and its definition.

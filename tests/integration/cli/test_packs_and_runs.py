@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,20 @@ def test_waiting_gives_up_after_the_timeout_with_exit_6(logged_in: Invoke) -> No
     execution_id = re.search(r"execution (\d+)", result.stderr)
     assert execution_id is not None
     logged_in("execution", "cancel", execution_id.group(1))
+
+
+def test_shell_completion_offers_the_servers_refs(
+    logged_in: Invoke, installed_pack: str, api_url: str, config_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from click.shell_completion import ShellComplete
+
+    from attune_cli.main import cli
+
+    monkeypatch.setenv("ATTUNE_CLI_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("ATTUNE_API_URL", api_url)
+    complete = ShellComplete(cli, {}, "attune", "_ATTUNE_COMPLETE")
+    offered = [c.value for c in complete.get_completions(["run"], "clidemo.gr")]
+    assert offered == ["clidemo.greet"]
+    packs = [c.value for c in complete.get_completions(["pack", "show"], "cli")]
+    assert packs == ["clidemo"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.unit.cli.conftest import Invoke
@@ -143,3 +144,17 @@ def test_a_failing_local_run_exits_1_and_reports_as_json(attune: Invoke, tmp_pat
     assert outcome["status"] == "failed"
     tasks = [s["task"] for s in outcome["steps"] if s["command"] == "DispatchTask"]
     assert tasks == ["build", "cleanup"]
+
+
+def test_completion_offers_commands_and_stays_quiet_without_a_server(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.shell_completion import ShellComplete
+
+    from attune_cli.main import cli
+
+    monkeypatch.setenv("ATTUNE_CLI_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("ATTUNE_API_URL", "http://127.0.0.1:1")
+    complete = ShellComplete(cli, {}, "attune", "_ATTUNE_COMPLETE")
+    assert [c.value for c in complete.get_completions([], "ex")] == ["execution"]
+    assert complete.get_completions(["run"], "core.") == []
