@@ -31,7 +31,7 @@ from attune_services.run import Running, run_all_in_one
 pytestmark = [pytest.mark.benchmark, pytest.mark.anyio]
 
 LOAD = Path(__file__).with_name("_http_load.py")
-CONCURRENCY = 16
+CONCURRENCY = 4
 DURATION = 5.0
 SEED_EXECUTIONS = 60
 USER = ("bench@test.local", "BenchPass123!")
