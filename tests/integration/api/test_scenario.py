@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -208,3 +209,35 @@ async def test_rule_validation_and_signed_webhook(server: Running) -> None:
             )
         assert signed.status_code == 200, signed.text
         assert len(await _enforcements(http, rule)) == 1
+
+
+async def test_timer_rule_follows_enable_and_disable(server: Running) -> None:
+    async with _session(server) as http:
+        refs = await _setup(http)
+        rule = f"{refs['pack']}.every_second"
+        created = await http.post(
+            "/api/v1/rules",
+            json={
+                "ref": rule,
+                "pack_ref": refs["pack"],
+                "label": "every second",
+                "trigger_ref": "core.intervaltimer",
+                "trigger_params": {"unit": "seconds", "interval": 1},
+                "action_ref": refs["action"],
+                "action_params": {"env": "timer"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        with anyio.fail_after(20):  # the timer host started it from rule.created
+            while not await _enforcements(http, rule):  # noqa: ASYNC110 - polling over HTTP
+                await anyio.sleep(0.2)
+        assert (await http.post(f"/api/v1/rules/{rule}/disable")).status_code == 200
+        await anyio.sleep(1.5)  # a tick already in flight may still land
+        stopped = len(await _enforcements(http, rule))
+        await anyio.sleep(2.5)
+        assert len(await _enforcements(http, rule)) == stopped  # rule.disabled stopped it
+        assert (await http.post(f"/api/v1/rules/{rule}/enable")).status_code == 200
+        with anyio.fail_after(20):
+            while len(await _enforcements(http, rule)) == stopped:  # noqa: ASYNC110
+                await anyio.sleep(0.2)
+        assert (await http.delete(f"/api/v1/rules/{rule}")).status_code == 200
