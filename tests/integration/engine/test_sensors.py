@@ -324,6 +324,36 @@ def test_the_examples_in_the_docs_are_the_tested_files() -> None:
         assert body in blocks, f"docs/sensors.md does not show {name} as it is"
 
 
+async def test_a_sensor_that_ignores_sigterm_is_killed(attune: Attune) -> None:
+    await attune.create_rule(
+        "sensors.on_stubborn", trigger_ref="sensors.stubborn", action_ref="core.noop"
+    )
+    await eventually(lambda: events_of(attune, "sensors.stubborn"))
+    pid = (await attune.sensor_status("sensors.stubborn")).pid
+    assert pid is not None
+    started = time.monotonic()
+    await attune.delete_rule("sensors.on_stubborn")
+    await eventually(lambda: _true(not alive(pid)))
+    assert time.monotonic() - started >= 1.5  # SIGTERM was ignored: SIGKILL after the grace
+    assert (await attune.sensor_status("sensors.stubborn")).state is SensorState.STOPPED
+
+
+async def test_sensors_are_stopped_when_the_engine_stops(tmp_path: Path) -> None:
+    settings = load_settings(
+        env="test",
+        environ={"ATTUNE__DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)},
+        base_dir=tmp_path,
+    )
+    async with Attune.embedded(settings=settings, packs=[SENSORS_PACK]) as attune:
+        await attune.create_rule(
+            "sensors.on_greeting", trigger_ref="sensors.greeting", action_ref="core.noop"
+        )
+        await eventually(lambda: events_of(attune, "sensors.greeting"))
+        pid = (await attune.sensor_status("sensors.greeter")).pid
+        assert pid is not None and alive(pid)
+    assert not alive(pid)
+
+
 async def test_unknown_sensor_is_not_found(attune: Attune) -> None:
     from attune_core.errors import NotFound
 
