@@ -20,6 +20,7 @@ import pytest
 from attune_core.app import Attune
 from attune_core.config import load_settings
 from attune_core.engine._sensors import SENSOR_LOGIN, SensorState
+from attune_core.errors import NotFound
 from attune_core.model import Event, ExecutionStatus
 from attune_core.security import Operation, Resource, Subject, TokenKind, is_allowed
 from tests.integration.engine.conftest import _sql
@@ -78,6 +79,9 @@ def alive(pid: int) -> bool:
 async def test_a_sensor_runs_only_while_an_enabled_rule_uses_its_trigger(attune: Attune) -> None:
     assert (await attune.sensor_status("sensors.greeter")).state is SensorState.STOPPED
     assert attune.sensor_host.running == []
+    for unknown in (attune.sensor_status, attune.sensor_logs, attune.enable_sensor):
+        with pytest.raises(NotFound):
+            await unknown("sensors.nope")
     rule = await attune.create_rule(
         "sensors.on_greeting", trigger_ref="sensors.greeting", action_ref="core.noop"
     )
@@ -352,15 +356,6 @@ async def test_sensors_are_stopped_when_the_engine_stops(tmp_path: Path) -> None
         pid = (await attune.sensor_status("sensors.greeter")).pid
         assert pid is not None and alive(pid)
     assert not alive(pid)
-
-
-async def test_unknown_sensor_is_not_found(attune: Attune) -> None:
-    from attune_core.errors import NotFound
-
-    with pytest.raises(NotFound):
-        await attune.sensor_status("sensors.nope")
-    with pytest.raises(NotFound):
-        await attune.enable_sensor("sensors.nope")
 
 
 async def _true(value: bool) -> bool:
