@@ -50,6 +50,11 @@ async def _watch_packs(base: Path, ctx: object, interval: float = 2.0) -> None:
         seen = current
 
 
+def _derived_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
 async def _run(config: str | None, host: str | None, port: int | None, reload: bool) -> None:
     from attune_services.run import Running, run_all_in_one
 
@@ -58,11 +63,16 @@ async def _run(config: str | None, host: str | None, port: int | None, reload: b
     if host is not None or port is not None:
         import attrs
 
+        old = settings.server
         server = attrs.evolve(
-            settings.server,
-            host=host if host is not None else settings.server.host,
-            port=port if port is not None else settings.server.port,
+            old,
+            host=host if host is not None else old.host,
+            port=port if port is not None else old.port,
         )
+        # public_url derived from the old address follows the new one; one set on purpose
+        # (a proxy in front, say) stays as configured.
+        if old.public_url == _derived_url(old.host, old.port):
+            server = attrs.evolve(server, public_url=_derived_url(server.host, server.port))
         settings = attrs.evolve(settings, server=server)
     logging.basicConfig(
         level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -469,6 +469,8 @@ class WorkerService:
             api_url=self._settings.server.public_url,
             api_token=self._execution_token(execution.id, float(timeout)),
             artifacts_dir=self._settings.data_dir / "artifacts" / str(execution.id),
+            # stdout.log / stderr.log beside the result; the API serves stderr from there.
+            log_dir=self._settings.data_dir / "logs" / str(execution.id),
             max_stdout_bytes=self._settings.worker.max_stdout_bytes,
             max_stderr_bytes=self._settings.worker.max_stderr_bytes,
         ), environment

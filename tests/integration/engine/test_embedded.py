@@ -54,6 +54,7 @@ async def test_failing_action_reports_exit_code_and_stderr(attune: Attune) -> No
     assert execution.result["exit_code"] == 7
     assert execution.result["succeeded"] is False
     assert execution.result["error"] in ("something broke", "Command exited with code 7")
+    assert await anyio.Path(execution.result["stderr_log"]).read_text() == "something broke\n"
 
 
 async def test_invalid_parameters_fail_with_the_reason(attune: Attune) -> None:
