@@ -250,9 +250,10 @@ async def test_a_hanging_install_times_out(tmp_path: Path) -> None:
         **FAST_PYTHON,
         "dependencies": {"manifest_file": "requirements.txt", "install_command": ["sleep", "30"]},
     }
-    result = await ensure(pack, tmp_path / "envs", config, command_timeout=0.3)
+    # Long enough for the venv creation step on a loaded machine; the install sleeps 30 s.
+    result = await ensure(pack, tmp_path / "envs", config, command_timeout=5)
     assert result.status is PackEnvironmentStatus.FAILED
-    assert result.error == "install command timed out after 0.3 seconds"
+    assert result.error == "install command timed out after 5 seconds"
 
 
 async def test_per_version_environment_directory(tmp_path: Path) -> None:
