@@ -41,6 +41,7 @@ __all__ = [
     "serve",
     "serve_api",
     "serve_executor",
+    "serve_notifier",
     "serve_sensor",
     "serve_worker",
 ]
@@ -165,8 +166,20 @@ async def serve_api(
             task_status.started()
 
 
+async def serve_notifier(
+    settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Run the WebSocket notifier alone on ``server.notifier_port`` (default 8081)."""
+    from attune_services.notifier.service import serve_notifier as run_notifier
+
+    async with anyio.create_task_group() as tg:
+        await tg.start(run_notifier, settings)
+        task_status.started()
+
+
 SERVICES: dict[str, Callable[..., Awaitable[None]]] = {
     "api": serve_api,
+    "notifier": serve_notifier,
     "executor": serve_executor,
     "sensor": serve_sensor,
     "worker": serve_worker,

@@ -11,7 +11,7 @@ import click
 
 from attune_core.config import load_settings
 
-SERVICE_NAMES = ("api", "executor", "sensor", "worker")
+SERVICE_NAMES = ("api", "executor", "notifier", "sensor", "worker")
 
 
 @click.command()
@@ -24,10 +24,10 @@ SERVICE_NAMES = ("api", "executor", "sensor", "worker")
     help="Config file or directory (default: $ATTUNE_CONFIG, then ./config.yaml).",
 )
 def serve(service: str, config: str | None) -> None:
-    """Run SERVICE (api, executor, sensor or worker) until SIGTERM or Ctrl-C.
+    """Run SERVICE (api, executor, notifier, sensor or worker) until SIGTERM or Ctrl-C.
 
-    Any number of api, executor and worker services may run at once, on any number of
-    machines, against the same database and broker; run one sensor service.
+    Any number of api, executor, notifier and worker services may run at once, on any number
+    of machines, against the same database and broker; run one sensor service.
     """
     from attune_services.services import serve as run_service
 

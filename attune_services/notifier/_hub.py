@@ -111,7 +111,11 @@ class NotificationHub:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        await self._bus.declare_queue(self._queue, [RoutingKey.NOTIFICATION_CREATED])
+        # One queue per hub (per API or notifier process): transient, so a stopped process
+        # leaves no queue behind to fill up.
+        await self._bus.declare_queue(
+            self._queue, [RoutingKey.NOTIFICATION_CREATED], transient=True
+        )
         async with self._bus.consume(self._queue, prefetch=1000) as deliveries:
             task_status.started()
             async for delivery in deliveries:
