@@ -9,8 +9,9 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -102,134 +103,151 @@ async def until_true(check, timeout: float = 60) -> None:  # type: ignore[no-unt
             await anyio.sleep(0.1)
 
 
+class Cluster:
+    """The service processes of one test, plus a store and a bus to drive and inspect them.
+
+    Leaving the ``async with`` stops every process still running with SIGTERM, deletes the
+    queues the services declared and closes the connections; :meth:`stopped_cleanly` then
+    says whether each stopped process exited 0 (a graceful stop).
+    """
+
+    def __init__(self, settings: Settings, environ: dict[str, str]) -> None:
+        self.settings = settings
+        self.environ = environ
+        self.processes: list[subprocess.Popen[str]] = []
+        self.killed: list[subprocess.Popen[str]] = []
+        self.outputs: list[str] = []
+
+    async def __aenter__(self) -> Cluster:
+        self.store = await Store.from_settings(self.settings.database)
+        queue = self.settings.message_queue
+        self.bus = await RabbitMQBus.connect(queue.url, name_prefix=queue.name_prefix)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        running = [p for p in self.processes if p not in self.killed]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        self.outputs = [process.communicate(timeout=30)[0] for process in running]
+        async with self.store.read() as uow:
+            worker_ids = [w.id for w in await uow.workers.list() if w.id is not None]
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await self.bus.delete_topology(queues)
+        await self.bus.close()
+        await self.store.close()
+
+    def start(self, service: str, name: str | None = None) -> subprocess.Popen[str]:
+        process = start(service, self.environ, name)
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[str]) -> None:
+        """SIGKILL: no goodbye, no chance to settle anything."""
+        process.kill()
+        process.communicate(timeout=30)
+        self.killed.append(process)
+
+    async def request(self, *executions: Execution) -> list[int]:
+        """Store executions in ``requested`` and tell the executors, as the API does."""
+        async with self.store.transaction() as uow:
+            ids = []
+            for execution in executions:
+                stored = await uow.executions.create(execution)
+                assert stored.id is not None
+                ids.append(stored.id)
+        for execution_id in ids:
+            await self.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+        return ids
+
+    async def active_workers(self) -> list[int]:
+        async with self.store.read() as uow:
+            return [
+                w.id for w in await uow.workers.list(status=WorkerStatus.ACTIVE) if w.id is not None
+            ]
+
+    def stopped_cleanly(self) -> bool:
+        stopped = [p for p in self.processes if p not in self.killed]
+        return all(p.returncode == 0 for p in stopped)
+
+
 async def test_executor_and_two_workers_in_separate_processes(
     installation: tuple[Settings, dict[str, str]],
 ) -> None:
-    settings, environ = installation
-    processes = [
-        start("executor", environ),
-        start("worker", environ, "worker-a"),
-        start("worker", environ, "worker-b"),
-    ]
-    store = await Store.from_settings(settings.database)
-    bus = await RabbitMQBus.connect(
-        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
-    )
-    worker_ids: list[int] = []
-    try:
-
-        async def two_workers_up() -> bool:
-            async with store.read() as uow:
-                workers = await uow.workers.list(status=WorkerStatus.ACTIVE)
-            worker_ids[:] = [w.id for w in workers if w.id is not None]
-            return len(workers) == 2
-
-        await until_true(two_workers_up)
-
-        requested: list[int] = []
-        async with store.transaction() as uow:
-            for n in range(20):
-                execution = await uow.executions.create(
-                    Execution(action_ref="demo.add", config={"a": n, "b": 1})
-                )
-                assert execution.id is not None
-                requested.append(execution.id)
-            workflow = await uow.executions.create(
-                Execution(action_ref="demo.chain", config={"a": 5, "who": "cluster"})
-            )
-            assert workflow.id is not None
-        for execution_id in [*requested, workflow.id]:
-            await bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
-
-        async def all_done() -> bool:
-            async with store.read() as uow:
-                pending = await uow.executions.count(
-                    status=[s for s in ExecutionStatus if not s.is_terminal]
-                )
-            return pending == 0
-
-        await until_true(all_done, timeout=120)
-        async with store.read() as uow:
+    async with Cluster(*installation) as cluster:
+        cluster.start("executor")
+        cluster.start("worker", "worker-a")
+        cluster.start("worker", "worker-b")
+        await until_true(lambda: _count_is(cluster.active_workers(), 2))
+        worker_ids = await cluster.active_workers()
+        *requested, workflow = await cluster.request(
+            *(Execution(action_ref="demo.add", config={"a": n, "b": 1}) for n in range(20)),
+            Execution(action_ref="demo.chain", config={"a": 5, "who": "cluster"}),
+        )
+        await until_true(lambda: _all_terminal(cluster.store, [*requested, workflow]), 120)
+        async with cluster.store.read() as uow:
             results = [await uow.executions.get(i) for i in requested]
-            chain = await uow.executions.get(workflow.id)
+            chain = await uow.executions.get(workflow)
         assert [r.status for r in results] == [ExecutionStatus.COMPLETED] * 20
         assert [r.result["data"]["sum"] for r in results] == [n + 1 for n in range(20)]
         assert chain.status is ExecutionStatus.COMPLETED, chain.result
         assert chain.result == {"total": 15, "greeting": "Hello, cluster (15)!\n"}
-        # Both workers took work: dispatch goes to the least loaded worker with the runtime.
-        assert {r.worker for r in results} == set(worker_ids)
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        outputs = [process.communicate(timeout=30)[0] for process in processes]
-        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
-        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
-        await bus.delete_topology(queues)
-        await bus.close()
-        await store.close()
+        # Both workers take work: dispatch goes to the least loaded worker with the runtime,
+        # which shows once runs overlap (1 s each, all requested at once).
+        overlapping = await cluster.request(
+            *(Execution(action_ref="demo.wait", config={"seconds": 1}) for _ in range(6))
+        )
+        await until_true(lambda: _all_terminal(cluster.store, overlapping), 60)
+        async with cluster.store.read() as uow:
+            spread = {(await uow.executions.get(i)).worker for i in overlapping}
+        assert spread == set(worker_ids)
     # SIGTERM is a graceful stop: every service exits 0.
-    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+async def _count_is(found: Awaitable[list[int]], expected: int) -> bool:
+    return len(await found) == expected
+
+
+async def _all_terminal(store: Store, ids: list[int]) -> bool:
+    async with store.read() as uow:
+        pending = await uow.executions.count(
+            id=ids, status=[s for s in ExecutionStatus if not s.is_terminal]
+        )
+    return pending == 0
 
 
 async def test_a_worker_killed_mid_run_has_its_executions_settled(
     installation: tuple[Settings, dict[str, str]],
 ) -> None:
-    settings, environ = installation
-    executor = start("executor", environ)
-    victim = start("worker", environ, "worker-victim")
-    store = await Store.from_settings(settings.database)
-    bus = await RabbitMQBus.connect(
-        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
-    )
-    survivor: subprocess.Popen[str] | None = None
-    worker_ids: list[int] = []
-    try:
-
-        async def victim_up() -> bool:
-            async with store.read() as uow:
-                workers = await uow.workers.list(status=WorkerStatus.ACTIVE)
-            worker_ids[:] = [w.id for w in workers if w.id is not None]
-            return len(workers) == 1
-
-        await until_true(victim_up)
-        async with store.transaction() as uow:
-            ids = []
-            for n in range(6):
-                execution = await uow.executions.create(
-                    Execution(action_ref="demo.wait", config={"seconds": 8, "tag": str(n)})
-                )
-                assert execution.id is not None
-                ids.append(execution.id)
-        for execution_id in ids:
-            await bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+    async with Cluster(*installation) as cluster:
+        cluster.start("executor")
+        victim = cluster.start("worker", "worker-victim")
+        await until_true(lambda: _count_is(cluster.active_workers(), 1))
+        ids = await cluster.request(
+            *(
+                Execution(action_ref="demo.wait", config={"seconds": 8, "tag": str(n)})
+                for n in range(6)
+            )
+        )
 
         async def some_running() -> bool:
-            async with store.read() as uow:
+            async with cluster.store.read() as uow:
                 return await uow.executions.count(status=ExecutionStatus.RUNNING) > 0
 
         await until_true(some_running)
-        victim.kill()  # SIGKILL: no goodbye, no chance to settle anything
-        victim.communicate(timeout=30)
-        survivor = start("worker", environ, "worker-survivor")
-
-        async def all_done() -> bool:
-            async with store.read() as uow:
-                pending = await uow.executions.count(
-                    id=ids, status=[s for s in ExecutionStatus if not s.is_terminal]
-                )
-            return pending == 0
-
+        cluster.kill(victim)
+        cluster.start("worker", "worker-survivor")
         # The runs on the dead worker are abandoned once its heartbeat is stale (3 s); what it
         # had not started goes back to the queue and runs on the survivor (8 s each, 10 at
         # once).
-        await until_true(all_done, timeout=90)
-        async with store.read() as uow:
+        await until_true(lambda: _all_terminal(cluster.store, ids), 90)
+        async with cluster.store.read() as uow:
             finished = [await uow.executions.get(i) for i in ids]
             histories = [
                 await uow.execution_history.query(entity_id=i, changed_field="status") for i in ids
             ]
             workers = await uow.workers.list()
-        worker_ids[:] = [w.id for w in workers if w.id is not None]
         statuses = [e.status for e in finished]
         abandoned = [e for e in finished if e.status is ExecutionStatus.ABANDONED]
         assert set(statuses) <= {ExecutionStatus.ABANDONED, ExecutionStatus.COMPLETED}
@@ -245,17 +263,7 @@ async def test_a_worker_killed_mid_run_has_its_executions_settled(
             f"\nsubmitted {len(ids)}, completed {statuses.count(ExecutionStatus.COMPLETED)}, "
             f"abandoned {len(abandoned)}, duplicates 0, lost 0"
         )
-    finally:
-        running = [p for p in (executor, survivor) if p is not None]
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            process.communicate(timeout=30)
-        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
-        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
-        await bus.delete_topology(queues)
-        await bus.close()
-        await store.close()
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
 
 
 def free_port() -> int:
@@ -289,53 +297,42 @@ async def test_api_service_runs_actions_through_the_distributed_engine(
         check=False,
     )
     assert created.returncode == 0, created.stderr.decode()
-    processes = [start("api", environ), start("executor", environ), start("worker", environ, "w")]
-    worker_ids: list[int] = []
-    bus = await RabbitMQBus.connect(
-        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+    async with (
+        Cluster(settings, environ) as cluster,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+    ):
+        for service in ("api", "executor", "worker"):
+            cluster.start(service)
 
-            async def api_up() -> bool:
-                try:
-                    return (await http.get("/health")).status_code == 200
-                except httpx.TransportError:
-                    return False
+        async def api_up() -> bool:
+            try:
+                return (await http.get("/health")).status_code == 200
+            except httpx.TransportError:
+                return False
 
-            await until_true(api_up)
-            login = await http.post(
-                "/auth/login", json={"login": "ops@example.com", "password": "Sup3r-secret!"}
-            )
-            assert login.status_code == 200, login.text
-            http.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"
-            requested = await http.post(
-                "/api/v1/executions/execute",
-                json={"action_ref": "demo.add", "parameters": {"a": 40, "b": 2}},
-            )
-            assert requested.status_code == 201, requested.text
-            execution_id = requested.json()["data"]["id"]
-            body: dict[str, object] = {}
+        await until_true(api_up)
+        login = await http.post(
+            "/auth/login", json={"login": "ops@example.com", "password": "Sup3r-secret!"}
+        )
+        assert login.status_code == 200, login.text
+        http.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"
+        requested = await http.post(
+            "/api/v1/executions/execute",
+            json={"action_ref": "demo.add", "parameters": {"a": 40, "b": 2}},
+        )
+        assert requested.status_code == 201, requested.text
+        execution_id = requested.json()["data"]["id"]
+        body: dict[str, Any] = {}
 
-            async def finished() -> bool:
-                nonlocal body
-                body = (await http.get(f"/api/v1/executions/{execution_id}")).json()["data"]
-                return body["status"] in ("completed", "failed")
+        async def finished() -> bool:
+            nonlocal body
+            body = (await http.get(f"/api/v1/executions/{execution_id}")).json()["data"]
+            return body["status"] in ("completed", "failed")
 
-            await until_true(finished, timeout=60)
-            assert body["status"] == "completed", body
-            assert body["result"]["data"] == {"sum": 42}  # type: ignore[index]
-            workers = (await http.get("/api/v1/workers")).json()["items"]
-            worker_ids[:] = [w["id"] for w in workers]
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        outputs = [process.communicate(timeout=30)[0] for process in processes]
-        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS]
-        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
-        await bus.delete_topology(queues)
-        await bus.close()
-    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+        await until_true(finished, timeout=60)
+        assert body["status"] == "completed", body
+        assert body["result"]["data"] == {"sum": 42}
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
 
 
 async def test_timer_rule_fires_through_the_sensor_service(
@@ -345,18 +342,11 @@ async def test_timer_rule_fires_through_the_sensor_service(
 
     settings, environ = installation
     environ = {**environ, "ATTUNE__SENSOR__POLL_INTERVAL": "1"}
-    processes = [
-        start("sensor", environ),
-        start("executor", environ),
-        start("worker", environ, "w"),
-    ]
-    store = await Store.from_settings(settings.database)
-    bus = await RabbitMQBus.connect(
-        settings.message_queue.url, name_prefix=settings.message_queue.name_prefix
-    )
-    worker_ids: list[int] = []
-    try:
-        async with store.transaction() as uow:
+    async with Cluster(settings, environ) as cluster:
+        cluster.start("sensor")
+        cluster.start("executor")
+        cluster.start("worker", "w")
+        async with cluster.store.transaction() as uow:
             await uow.rules.create(
                 Rule(
                     ref="demo.every_second",
@@ -372,28 +362,18 @@ async def test_timer_rule_fires_through_the_sensor_service(
             )
 
         async def fired_twice() -> bool:
-            async with store.read() as uow:
+            async with cluster.store.read() as uow:
                 done = await uow.executions.list(
                     rule_ref="demo.every_second", status=ExecutionStatus.COMPLETED
                 )
-                worker_ids[:] = [w.id for w in await uow.workers.list() if w.id is not None]
             return len(done) >= 2
 
         await until_true(fired_twice, timeout=60)
-        async with store.read() as uow:
+        async with cluster.store.read() as uow:
             events = await uow.events.list(rule_ref="demo.every_second")
-            done = await uow.executions.list(rule_ref="demo.every_second")
+            runs = await uow.executions.list(rule_ref="demo.every_second")
         assert events and all(e.trigger_ref == "core.intervaltimer" for e in events)
-        assert all(e.trigger_ref == "core.intervaltimer" for e in done)
-        completed = [e for e in done if e.status is ExecutionStatus.COMPLETED]
+        assert all(e.trigger_ref == "core.intervaltimer" for e in runs)
+        completed = [e for e in runs if e.status is ExecutionStatus.COMPLETED]
         assert all(e.result["data"] == {"sum": 3} for e in completed)
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        outputs = [process.communicate(timeout=30)[0] for process in processes]
-        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
-        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
-        await bus.delete_topology(queues)
-        await bus.close()
-        await store.close()
-    assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
