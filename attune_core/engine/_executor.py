@@ -16,6 +16,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -143,6 +144,8 @@ class Executor:
         self._clock = clock
         self._prefetch = prefetch
         self._definitions: dict[tuple[int, datetime | None], WorkflowDefinition] = {}
+        self._last_pick: dict[int, int] = {}
+        self._pick_sequence = itertools.count()
         self._task_group: anyio.abc.TaskGroup | None = None
 
     # -- service ----------------------------------------------------------------------------
@@ -296,12 +299,18 @@ class Executor:
             return None
         if len(candidates) == 1:
             return candidates[0].id
-        # Least recently picked first would need state; the least loaded is what matters.
-        loads = {
-            w.id: await uow.executions.count(worker=w.id, status=list(ACTIVE_STATUSES))
-            for w in candidates
-        }
-        return min(loads, key=lambda wid: loads[wid])
+        loads: dict[int, int] = {}
+        for w in candidates:
+            assert w.id is not None
+            loads[w.id] = await uow.executions.count(worker=w.id, status=list(ACTIVE_STATUSES))
+        # The least loaded worker; among equals the one this executor picked least recently.
+        # Concurrent schedulings do not see each other's uncommitted rows, so in a burst all
+        # loads read equal: the rotation is what spreads the burst over the workers.
+        least = min(loads.values())
+        tied = [wid for wid, load in loads.items() if load == least]
+        chosen = min(tied, key=lambda wid: self._last_pick.get(wid, -1))
+        self._last_pick[chosen] = next(self._pick_sequence)
+        return chosen
 
     # -- policies -----------------------------------------------------------------------------
 
