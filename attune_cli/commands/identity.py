@@ -1,4 +1,5 @@
-"""``attune identity``: manage identities directly in the database (the first admin)."""
+"""``attune identity``: the group, and ``create``, which works directly on the database (the
+first administrator); :mod:`attune_cli.commands.identities` adds the API commands."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from attune_core.storage import Store, migrate
 
 @click.group()
 def identity() -> None:
-    """Manage identities (directly in the configured database)."""
+    """Manage identities (users and service accounts) and their roles.
+
+    `create` works directly on the configured database (no server needed): use it for the
+    first administrator. The other commands go through the API with the stored token.
+    """
 
 
 async def _create(

@@ -9,7 +9,11 @@ Rules of this file:
    name wins, so an action author always gets what the schema promised.
 3. Every value that becomes shell text goes through :func:`shell_quote`; no other quoting exists.
 4. Formats follow api-contract.md: dotenv is sorted ``key='value'`` lines, nested objects
-   flattened to ``a.b``, arrays as JSON; inline shell variables are not exported.
+   flattened, arrays as JSON; inline shell variables are not exported.
+5. Every dotenv key is a shell identifier (:func:`shell_identifier`: ``a.b`` is written ``a_b``),
+   so ``eval "$(cat)"`` of the document in bash is safe whatever the key names (dotted key refs,
+   nested object keys from user input such as ``$(cmd)``); when two keys map to the same name,
+   the one that already was that identifier wins, else the first in sort order.
 """
 
 from __future__ import annotations
@@ -123,12 +127,24 @@ def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
 def format_dotenv(document: Mapping[str, Any]) -> str:
     """The dotenv rendering: sorted ``key='value'`` lines, one per (flattened) parameter.
 
-    Nested objects are flattened to dotted keys (``a.b='1'``), an empty object is written as
-    ``'{}'``, arrays as JSON. Values are single-quoted like :func:`shell_quote`, so a value may
-    span several lines.
+    Nested objects are flattened (``a: {b: 1}`` is ``a_b='1'``), an empty object is written as
+    ``'{}'``, arrays as JSON. Keys are made shell identifiers (``.`` and every other character
+    outside ``[A-Za-z0-9_]`` become ``_``; a leading digit gets a ``_`` prefix), so the document
+    is valid bash whatever the key names. Values are single-quoted like :func:`shell_quote`, so a
+    value may span several lines.
     """
-    pairs = sorted(pair for key, value in document.items() for pair in _flatten(str(key), value))
-    return "".join(f"{key}={shell_quote(text)}\n" for key, text in pairs)
+    chosen: dict[str, tuple[bool, str, str]] = {}
+    for key, value in document.items():
+        for flat, text in _flatten(str(key), value):
+            identifier = shell_identifier(flat)
+            # An exact identifier beats a renamed key; among renamed keys the smallest wins.
+            rank = (identifier != flat, flat, text)
+            current = chosen.get(identifier)
+            if current is None or rank < current:
+                chosen[identifier] = rank
+    return "".join(
+        f"{identifier}={shell_quote(chosen[identifier][2])}\n" for identifier in sorted(chosen)
+    )
 
 
 def format_parameters(document: Mapping[str, Any], fmt: ParameterFormat) -> str:

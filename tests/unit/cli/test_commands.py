@@ -50,6 +50,16 @@ def test_help_names_the_environment_variable_of_each_global_option(attune: Invok
         assert f"\n  {group} " in result.stdout
 
 
+def test_identity_help_says_which_commands_need_the_api(attune: Invoke) -> None:
+    result = attune("identity", "--help")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "create` works directly on the configured database" in text
+    assert "first administrator" in text
+    for command in ("create", "list", "show", "update", "delete", "freeze", "permissions"):
+        assert f"\n  {command} " in result.stdout
+
+
 def test_profiles_are_added_listed_used_and_removed(attune: Invoke, config_dir: Path) -> None:
     added = attune("config", "add-profile", "prod", "--api-url", "https://attune.example/", "--use")
     assert added.exit_code == 0, added.output

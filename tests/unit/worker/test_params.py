@@ -82,10 +82,20 @@ def test_dotenv_is_sorted_flattened_and_quoted() -> None:
         "alpha='it'\\''s'\n"
         "empty='{}'\n"
         "list='[1, \"two\"]'\n"
-        "nested.a.deep='true'\n"
-        "nested.b='2'\n"
+        "nested_a_deep='true'\n"
+        "nested_b='2'\n"
         "none=''\n"
         "zeta='last'\n"
+    )
+
+
+def test_dotenv_keys_are_shell_identifiers() -> None:
+    document = {"a.b": "dotted", "a_b": "exact", "c.d": "x", "9x": 1, "o": {"$(id)": "v"}}
+    assert format_dotenv(document) == (
+        "_9x='1'\n"
+        "a_b='exact'\n"
+        "c_d='x'\n"
+        "o___id_='v'\n"
     )
 
 
@@ -93,7 +103,7 @@ def test_formats_render_the_same_document() -> None:
     document = {"b": [1, 2], "a": {"x": "y"}}
     assert json.loads(format_parameters(document, ParameterFormat.JSON)) == document
     assert yaml.safe_load(format_parameters(document, ParameterFormat.YAML)) == document
-    assert format_parameters(document, ParameterFormat.DOTENV) == "a.x='y'\nb='[1, 2]'"
+    assert format_parameters(document, ParameterFormat.DOTENV) == "a_x='y'\nb='[1, 2]'"
 
 
 @pytest.mark.parametrize("fmt", list(ParameterFormat))

@@ -3,8 +3,8 @@
 #
 # Rules: the document comes from stdin, or from $ATTUNE_PARAMETER_FILE when the delivery is
 # "file". Each entry is key='value' with ' written as '\'' (a value may span lines). Values are
-# decoded by string substitution, never eval'd, so a hostile value cannot run code. Keys that are
-# not shell identifiers (flattened nested keys such as a.b) are skipped.
+# decoded by string substitution, never eval'd, so a hostile value cannot run code. The worker
+# writes every key as a shell identifier (a.b becomes a_b); any other key is skipped.
 
 attune_read_params() {
     local source=/dev/stdin
