@@ -50,6 +50,7 @@ from attune_core.engine.worker import (
     select_version,
     verify_versions,
 )
+from attune_core.engine.worker._output import secret_needles, secret_parameter_values
 from attune_core.errors import AttuneError
 from attune_core.model import (
     Action,
@@ -444,6 +445,12 @@ class WorkerService:
         environment: _EnvironmentRequest | None = None
         if pack_dir is not None and runtime_ref is not None:
             environment = (action.pack_ref, pack_dir, runtime_ref, execution_config, version)
+        parameters = dict(execution.config or {})
+        secrets, encrypted = await self._secrets(uow, action.pack, action.id)
+        # Encrypted keys and secret parameters are hidden in everything the run produces.
+        masked = secret_needles(
+            [*encrypted, *secret_parameter_values(action.param_schema, parameters)]
+        )
         task = execution.workflow_task or {}
         timeout = (
             task.get("timeout_seconds") or action.timeout or self._settings.worker.default_timeout
@@ -457,8 +464,8 @@ class WorkerService:
             is_adhoc=action.is_adhoc,
             runtime_ref=runtime_ref,
             execution_config=execution_config,
-            parameters=dict(execution.config or {}),
-            secrets=await self._secrets(uow, action.pack, action.id),
+            parameters=parameters,
+            secrets=secrets,
             parameter_delivery=action.parameter_delivery,
             parameter_format=action.parameter_format,
             output_format=action.output_format,
@@ -473,6 +480,7 @@ class WorkerService:
             log_dir=self._settings.data_dir / "logs" / str(execution.id),
             max_stdout_bytes=self._settings.worker.max_stdout_bytes,
             max_stderr_bytes=self._settings.worker.max_stderr_bytes,
+            masked=masked,
         ), environment
 
     def _execution_token(self, execution_id: int, timeout: float) -> str | None:
@@ -629,15 +637,18 @@ class WorkerService:
 
     async def _secrets(
         self, uow: UnitOfWork, pack_id: int | None, action_id: int | None
-    ) -> dict[str, Any]:
-        """System-, pack- and action-owned keys by name (narrower owners win)."""
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """System-, pack- and action-owned keys by name (narrower owners win), and the values
+        of the encrypted ones among them."""
         secrets: dict[str, Any] = {}
+        encrypted: dict[str, bool] = {}
         keys = await uow.keys.list_for_action(pack_id, action_id)
         # Narrower owners win: system, then pack, then action.
         rank = {OwnerType.SYSTEM: 0, OwnerType.PACK: 1, OwnerType.ACTION: 2}
         for key in sorted(keys, key=lambda k: rank[k.owner_type]):
             secrets[key.name] = self._box.open(key.value) if key.encrypted else _plain(key.value)
-        return secrets
+            encrypted[key.name] = key.encrypted
+        return secrets, [secrets[name] for name, sealed in encrypted.items() if sealed]
 
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}

@@ -16,6 +16,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ DEFAULT_TIMEOUT = 300.0
 
 def _as_path(value: str | Path | None) -> Path | None:
     return None if value is None else Path(value)
+
+
+def _as_strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -69,6 +74,8 @@ class ActionInvocation:
             names the stderr log (``stderr_log``).
         max_stdout_bytes: Bytes of stdout kept; the rest is counted and dropped.
         max_stderr_bytes: Bytes of stderr kept; the rest is counted and dropped.
+        masked: Secret strings (see ``secret_needles``) replaced by ``********`` in everything
+            the run produces: stdout, stderr, the log files and the result.
     """
 
     execution_id: int
@@ -99,6 +106,7 @@ class ActionInvocation:
     log_dir: Path | None = attrs.field(default=None, converter=_as_path)
     max_stdout_bytes: int = DEFAULT_OUTPUT_CAP
     max_stderr_bytes: int = DEFAULT_OUTPUT_CAP
+    masked: tuple[str, ...] = attrs.field(default=(), converter=_as_strings)
 
 
 @attrs.frozen(kw_only=True)

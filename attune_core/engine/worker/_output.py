@@ -9,25 +9,40 @@ Rules of this file:
    documented in docs/actions.md (``parse_error``, ``stdout_truncated``, ``stderr_log``).
 4. Parsing declared output never turns a successful run into a failure: a parse error leaves
    ``succeeded`` true, omits ``data`` and says why in ``parse_error``.
+5. Secret values never leave a run: :func:`mask_text` and :func:`mask_value` replace every
+   occurrence of the run's secret strings (:func:`secret_needles`) with ``********`` in the
+   captured text, the log files and the result, including parsed ``data``.
 """
 
 from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
 
 from attune_core.model import OutputFormat
+from attune_core.schema import SECRET_MASK, mask_secrets
 
 __all__ = [
+    "MIN_MASKED_LENGTH",
     "OutputCapture",
     "failure_error",
     "failure_result",
+    "mask_text",
+    "mask_value",
     "parse_output",
+    "secret_needles",
+    "secret_parameter_values",
     "success_result",
 ]
+
+# Secret strings shorter than this are not searched for in output: replacing every "on" or "42"
+# an action prints would garble its output while hiding next to nothing. They are still never
+# put in the environment and are masked wherever parameters are shown (docs/keys.md).
+MIN_MASKED_LENGTH = 4
 
 # A failure's ``error`` is one line meant for lists and notifications; a 10 MiB single-line
 # stderr must not become a 10 MiB error message.
@@ -200,3 +215,78 @@ def failure_result(
     if stderr_log is not None:
         result["stderr_log"] = stderr_log
     return result
+
+
+def _leaves(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        yield json.dumps(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+
+
+def secret_needles(values: Iterable[Any]) -> tuple[str, ...]:
+    """The strings to hide for the secret ``values`` (any JSON): every string or number inside
+    them of at least :data:`MIN_MASKED_LENGTH` characters, plus its JSON-escaped form (what a
+    JSON document printed by the action contains), longest first so that a secret containing
+    another is hidden whole."""
+    needles: set[str] = set()
+    for value in values:
+        for leaf in _leaves(value):
+            if len(leaf) >= MIN_MASKED_LENGTH:
+                needles.add(leaf)
+                needles.add(json.dumps(leaf, ensure_ascii=False)[1:-1])
+                needles.add(json.dumps(leaf)[1:-1])
+    return tuple(sorted(needles, key=lambda n: (-len(n), n)))
+
+
+def secret_parameter_values(
+    schema: Mapping[str, Any] | None, parameters: Mapping[str, Any]
+) -> list[Any]:
+    """The values of the parameters ``schema`` marks ``secret`` (nested ones included)."""
+    found: list[Any] = []
+
+    def walk(original: Any, masked: Any) -> None:
+        if masked == SECRET_MASK and original != SECRET_MASK:
+            found.append(original)
+        elif isinstance(original, Mapping) and isinstance(masked, Mapping):
+            for name, value in original.items():
+                walk(value, masked.get(name))
+        elif isinstance(original, list) and isinstance(masked, list):
+            for item, masked_item in zip(original, masked, strict=False):
+                walk(item, masked_item)
+
+    walk(dict(parameters), mask_secrets(schema, dict(parameters)))
+    return found
+
+
+def mask_text(text: str, needles: Iterable[str]) -> str:
+    """``text`` with every occurrence of each needle replaced by ``********``."""
+    for needle in needles:
+        if needle in text:
+            text = text.replace(needle, SECRET_MASK)
+    return text
+
+
+def mask_value(value: Any, needles: tuple[str, ...]) -> Any:
+    """A copy of the JSON ``value`` with :func:`mask_text` applied to every string in it (object
+    keys included)."""
+    if not needles:
+        return value
+    if isinstance(value, str):
+        return mask_text(value, needles)
+    if isinstance(value, Mapping):
+        return {mask_text(str(k), needles): mask_value(v, needles) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(item, needles) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = json.dumps(value)
+        return SECRET_MASK if text in needles else value
+    return value

@@ -49,6 +49,8 @@ from attune_core.engine.worker._output import (
     OutputCapture,
     failure_error,
     failure_result,
+    mask_text,
+    mask_value,
     parse_output,
     success_result,
 )
@@ -568,8 +570,9 @@ def _build_outcome(
     stdout: OutputCapture,
     stderr: OutputCapture,
 ) -> ActionOutcome:
-    stdout_text = stdout.text()
-    stderr_text = stderr.text()
+    masked = invocation.masked
+    stdout_text = mask_text(stdout.text(), masked)
+    stderr_text = mask_text(stderr.text(), masked)
     stderr_log = None
     if invocation.log_dir is not None:
         try:
@@ -619,6 +622,10 @@ def _build_outcome(
             parse_error=parse_error,
             stderr_log=stderr_log,
         )
+    if masked:
+        # Parsed data and the error (the last stderr line) come from the raw output.
+        result = mask_value(result, masked)
+        error = None if error is None else mask_text(error, masked)
     return ActionOutcome(
         status=status,
         result=result,

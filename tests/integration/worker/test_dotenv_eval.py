@@ -14,7 +14,16 @@ from attune_core.model import ParameterFormat
 
 @pytest.mark.parametrize(
     "key",
-    ["a.b", "slack.token", "$(touch PWNED)", "`touch PWNED`", "x;touch PWNED", "a b", "é-x", "x\ny"],
+    [
+        "a.b",
+        "slack.token",
+        "$(touch PWNED)",
+        "`touch PWNED`",
+        "x;touch PWNED",
+        "a b",
+        "é-x",
+        "x\ny",
+    ],
 )
 def test_bash_eval_of_a_dotenv_document_is_safe_for_any_key(key: str, tmp_path: Path) -> None:
     """``eval "$(cat)"`` of the document: no error, no command run, the value readable."""

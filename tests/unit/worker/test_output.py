@@ -8,7 +8,11 @@ from attune_core.engine.worker._output import (
     OutputCapture,
     failure_error,
     failure_result,
+    mask_text,
+    mask_value,
     parse_output,
+    secret_needles,
+    secret_parameter_values,
     success_result,
 )
 from attune_core.model import OutputFormat
@@ -146,3 +150,32 @@ def test_failure_shape() -> None:
         "stdout": "partial",
         "stdout_truncated": True,
     }
+
+
+def test_secret_needles_cover_nested_values_json_escapes_and_skip_short_ones() -> None:
+    needles = secret_needles(['pa"ss-word', {"user": "ada", "pw": "longer-secret"}, 123456, True])
+    assert needles[0] == "longer-secret"  # longest first
+    assert set(needles) == {"longer-secret", 'pa"ss-word', 'pa\\"ss-word', "123456"}
+
+
+def test_mask_value_masks_strings_keys_and_numbers_everywhere() -> None:
+    needles = secret_needles(["s3cr3t-value", 987654])
+    value = {"a": ["x s3cr3t-value y", 987654, 987], "s3cr3t-value": True, "n": None}
+    assert mask_value(value, needles) == {
+        "a": ["x ******** y", "********", 987],
+        "********": True,
+        "n": None,
+    }
+    assert mask_text("no secrets here", needles) == "no secrets here"
+    assert mask_value(value, ()) is value
+
+
+def test_secret_parameter_values_follow_the_schema() -> None:
+    schema = {
+        "token": {"type": "string", "secret": True},
+        "db": {"type": "object", "properties": {"pw": {"type": "string", "secret": True}}},
+        "name": {"type": "string"},
+    }
+    values = {"token": "t0ken", "db": {"pw": "p4ss", "host": "h"}, "name": "n"}
+    assert secret_parameter_values(schema, values) == ["t0ken", "p4ss"]
+    assert secret_parameter_values(None, values) == []

@@ -91,12 +91,7 @@ def test_dotenv_is_sorted_flattened_and_quoted() -> None:
 
 def test_dotenv_keys_are_shell_identifiers() -> None:
     document = {"a.b": "dotted", "a_b": "exact", "c.d": "x", "9x": 1, "o": {"$(id)": "v"}}
-    assert format_dotenv(document) == (
-        "_9x='1'\n"
-        "a_b='exact'\n"
-        "c_d='x'\n"
-        "o___id_='v'\n"
-    )
+    assert format_dotenv(document) == ("_9x='1'\na_b='exact'\nc_d='x'\no___id_='v'\n")
 
 
 def test_formats_render_the_same_document() -> None:
