@@ -92,13 +92,17 @@ class Attune:
         self.clock = clock
         self.executor = executor
         self.notifier = notifier or Notifier(bus, clock.now)
+        self.secret_box = SecretBox(settings.security.encryption_key)
         self.timers = timers or TimerHost(
-            store, bus, clock, poll_interval=settings.sensor.poll_interval
+            store,
+            bus,
+            clock,
+            poll_interval=settings.sensor.poll_interval,
+            secret_box=self.secret_box,
         )
         self.sensor_host = sensor_host or SensorHost(store, bus, clock, settings)
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
-        self.webhooks = WebhookReceiver(store, bus, clock)
-        self.secret_box = SecretBox(settings.security.encryption_key)
+        self.webhooks = WebhookReceiver(store, bus, clock, secret_box=self.secret_box)
         self.analytics = Analytics(store)
         self.retention = RetentionJob(store, clock, settings.retention)
         self._waiters: dict[int, anyio.Event] = {}
@@ -385,6 +389,7 @@ class Attune:
                 rule_id=rule_id,
                 config=config,
                 source_ref=source_ref,
+                secret_box=self.secret_box,
             )
         await publish_all(self.bus, messages)
         return event

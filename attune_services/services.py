@@ -137,7 +137,13 @@ async def serve_sensor(
     """
     async with _resources(settings) as (store, bus):
         clock = SystemClock()
-        timers = TimerHost(store, bus, clock, poll_interval=settings.sensor.poll_interval)
+        timers = TimerHost(
+            store,
+            bus,
+            clock,
+            poll_interval=settings.sensor.poll_interval,
+            secret_box=SecretBox(settings.security.encryption_key),
+        )
         sensors = SensorHost(store, bus, clock, settings)
         async with anyio.create_task_group() as tg:
             await tg.start(timers.run)

@@ -13,6 +13,9 @@ Rules of this file:
    of the event are evaluated as usual. Nothing here raises on bad rule input.
 4. An event pinned to a rule (``event.rule``: timers, ``trigger_instance_id: "rule_<id>"``)
    is evaluated against that rule only.
+5. ``{{ keystore.<name> }}`` references in the rule's pack config are resolved (system and
+   pack-owned keys, docs/keys.md) before the rule sees ``pack.config``; every event source passes
+   the secret box so that the same rule behaves the same whatever fired it.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from attune_core.bus import RoutingKey
+from attune_core.engine._keys import keystore_for, resolve_config
 from attune_core.engine._messages import Publish
 from attune_core.errors import NotFound, ValidationError
+from attune_core.expr import is_template
 from attune_core.model import Enforcement, EnforcementStatus, Event, Execution, Rule
 from attune_core.ports import Clock
 from attune_core.rules import RuleError, conditions_match, render_action_params, rule_context
+from attune_core.security import SecretBox
 from attune_core.storage import UnitOfWork
 
 __all__ = ["RuleEngine", "parse_trigger_instance", "store_event"]
@@ -59,8 +65,12 @@ async def store_event(
     rule_id: int | None = None,
     source_ref: str | None = None,
     config: Mapping[str, Any] | None = None,
+    secret_box: SecretBox | None = None,
 ) -> tuple[Event, list[Publish]]:
     """Store one event of trigger ``trigger_ref`` and apply its rules, in ``uow``.
+
+    ``secret_box`` decrypts the keys ``{{ keystore.<name> }}`` references in a rule's pack
+    config name; without it those references render null.
 
     Returns:
         The event, and the messages to publish once ``uow`` has committed
@@ -108,8 +118,18 @@ async def store_event(
             {"event_id": event.id, "trigger_ref": trigger_ref, "rule_id": rule_id},
         )
     ]
-    messages += await RuleEngine(clock).process(uow, event)
+    messages += await RuleEngine(clock, secret_box=secret_box).process(uow, event)
     return event, messages
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    return False
 
 
 class RuleEngine:
@@ -122,10 +142,12 @@ class RuleEngine:
 
     Args:
         clock: Time (``system.timestamp``, ``timediff_*``).
+        secret_box: Decrypts the keys referenced by ``{{ keystore.<name> }}`` in pack config.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, secret_box: SecretBox | None = None) -> None:
         self._clock = clock
+        self._box = secret_box
 
     async def process(self, uow: UnitOfWork, event: Event) -> list[Publish]:
         """Create the enforcements and executions of one (just stored) event."""
@@ -146,7 +168,17 @@ class RuleEngine:
 
     async def _pack_config(self, uow: UnitOfWork, pack_ref: str) -> dict[str, Any]:
         pack = await uow.packs.find_by_ref(pack_ref)
-        return dict(pack.config) if pack is not None else {}
+        if pack is None:
+            return {}
+        config = dict(pack.config)
+        if not _has_template(config):
+            return config  # the common case: no key lookups on the ingestion path
+        keystore = (
+            {}
+            if self._box is None
+            else await keystore_for(uow, self._box, pack_id=pack.id, action_id=None)
+        )
+        return resolve_config(config, keystore)
 
     async def _apply(
         self, uow: UnitOfWork, event: Event, rule: Rule, pack_config: dict[str, Any]

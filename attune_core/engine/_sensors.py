@@ -63,7 +63,7 @@ from attune_core.engine.worker._runtime import (
 from attune_core.errors import AttuneError, Conflict
 from attune_core.model import Identity, PermissionAssignment, PermissionSet, Rule, Sensor
 from attune_core.ports import Bus, Clock
-from attune_core.security import TokenKind, TokenService
+from attune_core.security import SecretBox, TokenKind, TokenService
 from attune_core.storage import Store
 
 __all__ = [
@@ -262,6 +262,7 @@ class SensorHost:
         self._kill_grace = kill_grace
         self._base_env = dict(default_base_environment() if base_env is None else base_env)
         self._tokens = TokenService(secret=settings.security.jwt_secret)
+        self._box = SecretBox(settings.security.encryption_key)
         self._identity: tuple[int, str] | None = None
         self._identity_lock = anyio.Lock()
         self._running: dict[str, _Supervisor] = {}
@@ -593,6 +594,7 @@ class SensorHost:
                     clock=self._clock,
                     rule_id=rule_id,
                     source_ref=sensor.ref,
+                    secret_box=self._box,
                 )
         except (SensorLineError, AttuneError) as exc:
             self._reject(status, str(exc), text)

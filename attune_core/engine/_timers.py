@@ -37,6 +37,7 @@ from attune_core.engine._messages import consume_forever, publish_all
 from attune_core.errors import AttuneError, ValidationError
 from attune_core.model import Rule
 from attune_core.ports import Bus, Clock
+from attune_core.security import SecretBox
 from attune_core.storage import Store
 
 __all__ = ["TIMER_TRIGGERS", "Schedule", "TimerHost", "schedule_for"]
@@ -207,8 +208,17 @@ class TimerHost:
     (rule ref -> why its timer could not start).
     """
 
-    def __init__(self, store: Store, bus: Bus, clock: Clock, *, poll_interval: float = 10.0):
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        *,
+        poll_interval: float = 10.0,
+        secret_box: SecretBox | None = None,
+    ):
         self._store = store
+        self._box = secret_box  # keystore references in pack config (rule action_params)
         self._bus = bus
         self._clock = clock
         self._poll_interval = poll_interval
@@ -353,7 +363,12 @@ class TimerHost:
         try:
             async with self._store.transaction() as uow:
                 _, messages = await store_event(
-                    uow, rule.trigger_ref, payload, clock=self._clock, rule_id=rule.id
+                    uow,
+                    rule.trigger_ref,
+                    payload,
+                    clock=self._clock,
+                    rule_id=rule.id,
+                    secret_box=self._box,
                 )
         except AttuneError as exc:
             log.warning("timer of rule %s stopped: %s", rule.ref, exc)

@@ -43,6 +43,7 @@ from attune_core.errors import (
 )
 from attune_core.model import Event, Trigger
 from attune_core.ports import Bus, Clock
+from attune_core.security import SecretBox
 from attune_core.storage import Store
 
 __all__ = ["WebhookReceipt", "WebhookReceiver", "check_webhook_config"]
@@ -176,8 +177,11 @@ def _signature_ok(raw_body: bytes, headers: Mapping[str, str], signing: Mapping[
 class WebhookReceiver:
     """Checks and turns webhook requests into events (see the module rules)."""
 
-    def __init__(self, store: Store, bus: Bus, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, bus: Bus, clock: Clock, *, secret_box: SecretBox | None = None
+    ) -> None:
         self._store = store
+        self._box = secret_box
         self._bus = bus
         self._clock = clock
         self._hits: dict[int, deque[datetime]] = {}
@@ -245,6 +249,8 @@ class WebhookReceiver:
 
     async def _store_event(self, trigger: Trigger, payload: Any) -> Event:
         async with self._store.transaction() as uow:
-            event, messages = await store_event(uow, trigger.ref, payload, clock=self._clock)
+            event, messages = await store_event(
+                uow, trigger.ref, payload, clock=self._clock, secret_box=self._box
+            )
         await publish_all(self._bus, messages)
         return event

@@ -59,6 +59,7 @@ async def store_event(
             rule_id=rule_id,
             source_ref=source_ref,
             config=config,
+            secret_box=ctx.secrets,
         )
     await publish_all(ctx.bus, messages)
     return event

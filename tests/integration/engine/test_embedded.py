@@ -246,7 +246,8 @@ async def test_action_environment_and_execution_token(attune: Attune) -> None:
     assert env["ATTUNE_ACTION"] == "demo.env"
     assert env["ATTUNE_EXEC_ID"] == str(execution.id)
     assert env["ATTUNE_API_URL"] == attune.settings.server.public_url
-    assert execution.result["data"]["secret_param"] == "hidden"  # on stdin...
+    assert execution.result["data"]["secret_param_reversed"] == "neddih"  # on stdin...
+    assert execution.result["data"]["secret_param"] == "********"  # ...masked when printed
     assert execution.result["data"]["secret_in_env"] is False  # ...never in the environment
     claims = TokenService(secret=attune.settings.security.jwt_secret).decode(
         env["ATTUNE_API_TOKEN"], [TokenKind.EXECUTION]

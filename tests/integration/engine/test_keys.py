@@ -70,6 +70,42 @@ async def test_workflows_read_the_keystore_and_pack_config_may_reference_keys(
     assert done.result == {"count": 3}
 
 
+async def test_rule_action_params_see_pack_config_with_keystore_references_resolved(
+    env: AttuneTestEnvironment,
+) -> None:
+    attune = env.attune
+    noop = env.mock_action("core.noop", {})
+    await attune.set_key("api.token", "tok-123456", name="api_token", encrypted=True)
+    await attune.set_key("demo.region", "eu-1", name="region", owner_type="pack", owner="demo")
+    await attune.set_key("core.region", "wrong", name="region", owner_type="pack", owner="core")
+    async with attune.store.transaction() as uow:
+        pack = await uow.packs.get_by_ref("demo")
+        await uow.packs.update(
+            pack.id,
+            config={
+                "auth": "Bearer {{ keystore.api_token }}",
+                "where": {"region": "{{ keystore.region }}"},
+                "missing": "{{ keystore.nope }}",
+            },
+        )
+    await attune.create_rule(
+        "demo.keyed_rule",
+        trigger_ref="core.webhook",
+        action_ref="core.noop",
+        action_params={
+            "message": "{{ pack.config.auth }} in {{ pack.config.where.region }}"
+            " ({{ pack.config.missing }})"
+        },
+    )
+    await attune.fire("core.webhook", {})
+    await env.settle()
+    assert noop.calls == [{"message": "Bearer tok-123456 in eu-1 ()", "exit_code": 0}]
+    # The stored pack config keeps the reference, not the secret.
+    async with attune.store.read() as uow:
+        stored = await uow.packs.get_by_ref("demo")
+    assert stored.config["auth"] == "Bearer {{ keystore.api_token }}"
+
+
 async def test_rotation_re_encrypts_everything(env: AttuneTestEnvironment) -> None:
     attune = env.attune
     await attune.set_key("r.one", "1", encrypted=True)

@@ -51,7 +51,7 @@ async def test_json_parameters_on_stdin_then_newline_then_eof(
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
-        (ParameterFormat.DOTENV, "k='s'\nname='it'\\''s'\nobj.inner='1'\n"),
+        (ParameterFormat.DOTENV, "k='s'\nname='it'\\''s'\nobj_inner='1'\n"),
         (ParameterFormat.YAML, "k: s\nname: it's\nobj:\n  inner: 1\n"),
     ],
 )
