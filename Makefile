@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; tests are isolated (own database schema or SQLite file each).
 JOBS   ?= auto
 
-.PHONY: help venv test test-unit test-integration lint format bench up up-distributed clean migration
+.PHONY: help venv web test test-unit test-integration test-web lint format bench up up-distributed clean migration
 
 help:
 	@echo "make up     run Attune (all-in-one server)"
 	@echo "make test   unit + integration tests on SQLite and PostgreSQL"
 	@echo "make lint   ruff check, ruff format --check, mypy (attune_core), import-linter"
 	@echo "make bench  benchmarks (tests/benchmarks)"
+	@echo "make web    build the web UI into web/dist (served by the API at /)"
 
 venv: $(STAMP)
 
@@ -22,8 +23,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# The web UI: npm packages from web/package-lock.json, the typed client generated from the
+# API's OpenAPI document, then the Vite build into web/dist.
+WEB_STAMP   := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+               web/tsconfig.json $(wildcard attune_services/api/*.py attune_services/api/routes/*.py)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web/dist/index.html: $(STAMP) $(WEB_STAMP) $(WEB_SOURCES)
+	$(BIN)/python web/scripts/openapi.py
+	cd web && npm run --silent gen:api && npm run --silent build
+
+web: web/dist/index.html
+
+test: $(STAMP) web
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit tests/integration
+	$(MAKE) --no-print-directory test-web
+
+# Vitest units, then Playwright end to end against a real `attune up` in Debian's Chromium.
+test-web: web
+	web/scripts/ensure-chromium.sh
+	cd web && npm run --silent test:unit && npm run --silent test:e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit
@@ -44,14 +67,14 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist -m benchmark tests/benchmarks -s -o timeout=3600
 
-up: $(STAMP)
+up: $(STAMP) web
 	$(BIN)/attune up
 
 up-distributed: $(STAMP)
 	$(BIN)/attune up --distributed
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache web/node_modules web/dist web/test-output
 
 # Generate a migration from the difference between tables.py and a database at head.
 migration: $(STAMP)

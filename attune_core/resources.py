@@ -1,4 +1,4 @@
-"""Locate the non-Python payload shipped with Attune: the core pack and the migrations.
+"""Locate the non-Python payload shipped with Attune: the core pack, the migrations and the web UI.
 
 In a wheel they are force-included under ``attune_core/_data`` (see pyproject.toml). In a source
 checkout (editable install) they sit at the repository root next to the package.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["data_dir", "migrations_dir", "packs_dir"]
+__all__ = ["data_dir", "migrations_dir", "packs_dir", "web_dir"]
 
 
 def data_dir(name: str) -> Path:
@@ -31,3 +31,14 @@ def packs_dir() -> Path:
 def migrations_dir() -> Path:
     """Directory of the Alembic environment (``env.py`` and ``versions/``)."""
     return data_dir("migrations")
+
+
+def web_dir() -> Path | None:
+    """Directory of the built web UI (``index.html`` and ``assets/``), or None when it was not
+    built (``make web`` builds ``web/dist`` in a checkout; a wheel ships it)."""
+    shipped = Path(str(resources.files("attune_core") / "_data" / "web"))
+    checkout = Path(__file__).resolve().parent.parent / "web" / "dist"
+    for candidate in (shipped, checkout):
+        if (candidate / "index.html").is_file():
+            return candidate
+    return None

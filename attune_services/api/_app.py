@@ -15,8 +15,9 @@ from typing import Any
 
 from quart import Quart, Response, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, PathConverter
 
+from attune_core.resources import web_dir
 from attune_services.api import _errors
 from attune_services.api._auth import authenticate
 from attune_services.api._context import ApiContext
@@ -34,6 +35,13 @@ class Int64Converter(IntegerConverter):
         if number >= 2**63:
             raise NotFound()
         return number
+
+
+class WebUiPath(PathConverter):
+    """A path of the web UI: anything outside the API's own prefixes, so a wrong method on an
+    API route stays a 405 and an unknown API path a 404 with the API's error body."""
+
+    regex = r"(?!(?:api|auth|ws|docs|api-spec|health|webhooks)(?:/|$))[^/].*?"
 
 
 def create_app(ctx: ApiContext, *, websocket: bool = True) -> Quart:
@@ -96,4 +104,35 @@ def create_app(ctx: ApiContext, *, websocket: bool = True) -> Quart:
             await authenticate(ctx, header, token)
 
         install_websocket(app, ctx.hub, check)
+    _install_web_ui(app)
     return app
+
+
+_NOT_BUILT = """<!doctype html><title>Attune</title>
+<p>The Attune API is running. The web UI is not built in this installation: run
+<code>make web</code> in the source checkout (it needs Node.js), then restart.
+<p><a href="/docs">API documentation</a>"""
+
+
+def _install_web_ui(app: Quart) -> None:
+    """Serve the single-page web UI at ``/``: files from its build directory, and index.html
+    for every other path that is not an API route (client-side routing, shareable URLs)."""
+    root = web_dir()
+    app.url_map.converters["ui"] = WebUiPath
+
+    @app.get("/")
+    @app.get("/<ui:path>")
+    async def web_ui(path: str = "") -> Response:
+        if root is None:
+            return Response(_NOT_BUILT, mimetype="text/html")
+        file = (root / path).resolve() if path else None
+        if file is not None and file.is_relative_to(root.resolve()) and file.is_file():
+            response = await send_from_directory(root, path)
+            if path.startswith("assets/"):  # content-hashed names: cache for a year
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+        if path.startswith("assets/"):
+            raise NotFound()
+        response = await send_from_directory(root, "index.html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response

@@ -113,6 +113,39 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
+def _refs(schema: Any) -> set[str]:
+    """Names of the models a schema fragment refers to."""
+    if isinstance(schema, list):
+        return set().union(*(_refs(item) for item in schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    found = {schema["$ref"].rsplit("/", 1)[-1]} if "$ref" in schema else set()
+    return found.union(*(_refs(value) for value in schema.values()))
+
+
+def _schemas(api: Api) -> dict[str, Any]:
+    """Every model's schema. A model only ever sent (never a request body) that does not name
+    its required fields lists all of them: ``Model.render`` always sends every declared field,
+    null when unset, so generated clients get non-optional properties."""
+    by_name = {model.name: model for model in m.ALL_MODELS}
+    requests = {route.body.name for route in api.routes if route.body is not None}
+    sent: set[str] = set()
+    pending = [route.response.name for route in api.routes if route.response is not None]
+    while pending:
+        name = pending.pop()
+        if name in sent or name not in by_name:
+            continue
+        sent.add(name)
+        pending.extend(_refs(dict(by_name[name].fields)))
+    schemas: dict[str, Any] = {}
+    for model in m.ALL_MODELS:
+        schema = model.schema()
+        if model.name in sent and model.name not in requests and not model.required:
+            schema["required"] = list(model.fields)
+        schemas[model.name] = schema
+    return schemas
+
+
 def build_spec(api: Api) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     seen: dict[str, int] = {}
@@ -134,7 +167,7 @@ def build_spec(api: Api) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": {model.name: model.schema() for model in m.ALL_MODELS},
+            "schemas": _schemas(api),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

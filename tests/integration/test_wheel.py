@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import asyncio, json, sys, tempfile
 import attune_core
-from attune_core.resources import migrations_dir, packs_dir
+from attune_core.resources import migrations_dir, packs_dir, web_dir
 from attune_core.storage import Store, migrate
 
 async def migrated_revision():
@@ -38,11 +38,12 @@ print(json.dumps({
     "versions": sorted(p.name for p in (migrations_dir() / "versions").glob("*.py")),
     "revision": asyncio.run(migrated_revision()),
     "head": migrate.head(),
+    "web": str(web_dir()),
 }))
 """
 
 
-def test_wheel_installs_and_finds_migrations_and_core_pack(tmp_path: Path) -> None:
+def test_wheel_installs_and_finds_migrations_core_pack_and_web_ui(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
@@ -77,6 +78,8 @@ def test_wheel_installs_and_finds_migrations_and_core_pack(tmp_path: Path) -> No
     assert found["migrations"].startswith(site)
     assert "0001_initial_schema.py" in found["versions"]
     assert found["revision"] == found["head"]
+    # the built web UI ships inside the wheel (make test builds web/dist first)
+    assert found["web"].startswith(site) and found["web"].endswith("attune_core/_data/web")
 
     version = subprocess.run(
         [env_dir / "bin" / "attune", "--version"],
