@@ -436,12 +436,16 @@ class SensorSettings:
             stopped and reported as failed.
         restart_backoff: Seconds before the first restart; doubled after each further crash.
         max_restart_backoff: Upper bound of the wait between restarts, in seconds.
+        lease_ttl: Seconds a sensor host holds the lease of a timer or sensor without renewing
+            it (``attune serve sensor``; renewed every third of it). A host that dies has its
+            timers and sensors taken over by another host within about this time.
     """
 
     poll_interval: float = attrs.field(default=10.0, validator=_positive)
     max_restarts: int = attrs.field(default=5, validator=_at_least(0))
     restart_backoff: float = attrs.field(default=1.0, validator=_positive)
     max_restart_backoff: float = attrs.field(default=60.0, validator=_positive)
+    lease_ttl: float = attrs.field(default=15.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.max_restart_backoff < self.restart_backoff:

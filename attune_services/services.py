@@ -25,6 +25,7 @@ from attune_core.config import Settings
 from attune_core.engine._analytics import RetentionJob
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
+from attune_core.engine._leases import LeaseKeeper
 from attune_core.engine._notifier import Notifier
 from attune_core.engine._sensors import SensorHost
 from attune_core.engine._timers import TimerHost
@@ -130,21 +131,23 @@ async def _run(
 async def serve_sensor(
     settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
-    """Run the sensor host: timers of timer rules and custom sensor processes.
+    """Run a sensor host: timers of timer rules and custom sensor processes.
 
-    Run exactly one: several sensor hosts would each fire every timer (leases that let
-    several share the work are not built yet; see docs/deployment.md).
+    Any number may run at once: they share the timers and sensors through leases in the
+    database (``sensor.lease_ttl``); one that dies has its share taken over.
     """
     async with _resources(settings) as (store, bus):
         clock = SystemClock()
+        leases = LeaseKeeper(store, ttl=settings.sensor.lease_ttl)
         timers = TimerHost(
             store,
             bus,
             clock,
             poll_interval=settings.sensor.poll_interval,
             secret_box=SecretBox(settings.security.encryption_key),
+            leases=leases,
         )
-        sensors = SensorHost(store, bus, clock, settings)
+        sensors = SensorHost(store, bus, clock, settings, leases=leases)
         async with anyio.create_task_group() as tg:
             await tg.start(timers.run)
             await tg.start(sensors.run)

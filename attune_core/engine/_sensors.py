@@ -23,6 +23,10 @@ Rules of this file (the protocol itself is docs/sensors.md):
 5. Status and logs are in memory, in this host (:meth:`SensorHost.status`,
    :meth:`SensorHost.logs`): they describe processes of this host only. Logs are bounded
    (``LOG_LINES`` lines of at most ``LOG_LINE_CHARS`` characters).
+6. With leases (several hosts, ``attune serve sensor``), a host runs a sensor only while it
+   holds the lease ``sensor:<ref>``: renewed every third of its lifetime, the sensor stopped
+   when a renewal finds it gone, released when the host stops (another host starts the sensor
+   at its next renewal round).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import attrs
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
 from attune_core.engine._events import parse_trigger_instance, store_event
+from attune_core.engine._leases import LeaseKeeper
 from attune_core.engine._messages import consume_forever, publish_all
 from attune_core.engine._worker_service import resolve_pack_dir, runtime_execution_config
 from attune_core.engine.worker import default_base_environment, ensure_environment
@@ -243,6 +248,7 @@ class SensorHost:
         settings: Attune's settings (``sensor`` section, directories, API URL, JWT secret).
         kill_grace: Seconds between SIGTERM and SIGKILL when a sensor is stopped.
         base_env: The environment sensors start from (default: the worker's allow-list).
+        leases: Share the sensors with other hosts (rule 6); without, this host runs them all.
     """
 
     def __init__(
@@ -254,8 +260,10 @@ class SensorHost:
         *,
         kill_grace: float = 2.0,
         base_env: Mapping[str, str] | None = None,
+        leases: LeaseKeeper | None = None,
     ) -> None:
         self._store = store
+        self._leases = leases
         self._bus = bus
         self._clock = clock
         self._settings = settings
@@ -307,12 +315,21 @@ class SensorHost:
             ],
             transient=True,
         )
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            await self.sync()
-            tg.start_soon(self._consume)
-            tg.start_soon(self._sweep)
-            task_status.started()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                await self.sync()
+                tg.start_soon(self._consume)
+                tg.start_soon(self._sweep)
+                task_status.started()
+        finally:
+            if self._leases is not None:
+                # The processes are gone: another host may start them now, not at expiry.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                    try:
+                        await self._leases.release()
+                    except Exception:
+                        log.exception("sensor leases not released (they lapse on their own)")
 
     async def _consume(self) -> None:
         await consume_forever(self._bus, self._queue, self._on_message, prefetch=1, name="sensors")
@@ -329,9 +346,19 @@ class SensorHost:
         await self.sync()
 
     async def _sweep(self) -> None:
+        interval = self._settings.sensor.poll_interval
+        if self._leases is not None:
+            interval = min(interval, self._leases.renew_interval)
         while True:
-            await anyio.sleep(self._settings.sensor.poll_interval)  # real time: a safety net
+            await anyio.sleep(interval)  # real time: a safety net
             try:
+                if self._leases is not None:
+                    lost = await self._leases.renew()
+                    async with self._lock:
+                        for ref in list(self._running):
+                            if _lease_name(ref) in lost:
+                                self._retire(ref)
+                                self._say(ref, "stopping: another host holds its lease now")
                 await self.sync()
             except Exception:
                 log.exception("sensor sweep failed")
@@ -363,6 +390,12 @@ class SensorHost:
             ]
             if instances:
                 wanted[sensor.ref] = (sensor, instances)
+        if self._leases is not None:
+            names = {_lease_name(ref): ref for ref in wanted}
+            held = await self._leases.acquire(list(names))
+            unwanted = {n for n in self._leases.held if n.startswith("sensor:")} - set(names)
+            await self._leases.release(unwanted, forget=True)
+            wanted = {ref: wanted[ref] for name, ref in names.items() if name in held}
         for ref in list(self._running):
             if ref not in wanted:
                 self._stop(ref)
@@ -738,6 +771,10 @@ class SensorHost:
                     PermissionAssignment(identity=identity.id, permset=role.id)
                 )
         return (identity.id, identity.login)
+
+
+def _lease_name(ref: str) -> str:
+    return f"sensor:{ref}"
 
 
 def _entry_point(sensor: Sensor, pack_dir: Path, *, native: bool) -> Path:

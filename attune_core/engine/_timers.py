@@ -16,12 +16,18 @@ Rules of this file:
 5. Invalid ``trigger_params`` (a broken cron expression, an unknown unit, a bad date) never
    crash the host: the timer is not started and the reason is kept in :attr:`TimerHost.problems`
    (and logged). Rules created through ``Attune.create_rule`` are checked up front.
+6. With leases (several hosts, ``attune serve sensor``), a host runs a rule's timer only while
+   it holds the lease ``timer:<rule id>``. Each firing records its slot in the lease in the same
+   transaction as the event, conditionally on still holding it: a slot is fired by one host,
+   once. A host that takes a timer over resumes after the last recorded slot and fires the slots
+   missed meanwhile (those not older than ``RESUME_WINDOW_TTLS`` lease lifetimes).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,12 +39,13 @@ import attrs
 
 from attune_core.bus import RoutingKey
 from attune_core.engine._events import store_event
+from attune_core.engine._leases import LeaseKeeper
 from attune_core.engine._messages import consume_forever, publish_all
 from attune_core.errors import AttuneError, ValidationError
 from attune_core.model import Rule
 from attune_core.ports import Bus, Clock
 from attune_core.security import SecretBox
-from attune_core.storage import Store
+from attune_core.storage import Lease, Store
 
 __all__ = ["TIMER_TRIGGERS", "Schedule", "TimerHost", "schedule_for"]
 
@@ -51,6 +58,7 @@ TIMER_TRIGGERS = (INTERVAL, CRON, DATETIME)
 TIMER_QUEUE = "attune.timers"
 MAX_CATCH_UP = 100  # missed slots fired back to back before a timer skips ahead
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+RESUME_WINDOW_TTLS = 4  # a taken-over timer fires missed slots up to this many lease ttls old
 
 
 def _zone(params: Mapping[str, Any]) -> ZoneInfo:
@@ -194,11 +202,20 @@ def _fingerprint(rule: Rule) -> str:
     return rule.trigger_ref + json.dumps(rule.trigger_params, sort_keys=True, default=str)
 
 
+def _lease_name(rule_id: int) -> str:
+    return f"timer:{rule_id}"
+
+
+class _LeaseLost(Exception):
+    """Internal: another host holds this timer's lease now."""
+
+
 @attrs.define
 class _Timer:
     fingerprint: str
     scope: anyio.CancelScope
     fired: int = 0
+    resume: tuple[datetime, int] | None = None  # the last slot fired (by any host) and count
 
 
 class TimerHost:
@@ -206,6 +223,8 @@ class TimerHost:
 
     State to inspect: :attr:`timers` (rule id -> events fired so far) and :attr:`problems`
     (rule ref -> why its timer could not start).
+
+    With ``leases``, several hosts share the timers (rule 6); without, this host runs them all.
     """
 
     def __init__(
@@ -216,12 +235,17 @@ class TimerHost:
         *,
         poll_interval: float = 10.0,
         secret_box: SecretBox | None = None,
+        leases: LeaseKeeper | None = None,
     ):
         self._store = store
         self._box = secret_box  # keystore references in pack config (rule action_params)
         self._bus = bus
         self._clock = clock
         self._poll_interval = poll_interval
+        self._leases = leases
+        # Shared by the hosts' consumers without leases (one host); one per host with them,
+        # so that every host hears of every rule change.
+        self._queue = TIMER_QUEUE if leases is None else f"{TIMER_QUEUE}.{uuid.uuid4().hex}"
         self._timers: dict[int, _Timer] = {}
         self.problems: dict[str, str] = {}
         self._tg: anyio.abc.TaskGroup | None = None
@@ -243,28 +267,48 @@ class TimerHost:
     ) -> None:
         """Start the timers of every enabled timer rule and follow rule changes."""
         await self._bus.declare_queue(
-            TIMER_QUEUE,
+            self._queue,
             [
                 RoutingKey.RULE_CREATED,
                 RoutingKey.RULE_ENABLED,
                 RoutingKey.RULE_DISABLED,
                 RoutingKey.PACK_REGISTERED,
             ],
+            transient=self._leases is not None,
         )
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            await self.sync_all()
-            tg.start_soon(self._consume)
-            tg.start_soon(self._sweep)
-            task_status.started()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                await self.sync_all()
+                tg.start_soon(self._consume)
+                tg.start_soon(self._sweep)
+                task_status.started()
+        finally:
+            if self._leases is not None:
+                # The timers are stopped: let another host take them over now, not at expiry.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                    try:
+                        await self._leases.release()
+                    except Exception:
+                        log.exception("timer leases not released (they lapse on their own)")
 
     async def _consume(self) -> None:
-        await consume_forever(self._bus, TIMER_QUEUE, self._on_message, prefetch=1, name="timers")
+        await consume_forever(self._bus, self._queue, self._on_message, prefetch=1, name="timers")
 
     async def _sweep(self) -> None:
+        interval = self._poll_interval
+        if self._leases is not None:
+            interval = min(interval, self._leases.renew_interval)
         while True:
-            await anyio.sleep(self._poll_interval)  # real time: a safety net, not a schedule
+            await anyio.sleep(interval)  # real time: a safety net, not a schedule
             try:
+                if self._leases is not None:
+                    lost = await self._leases.renew()
+                    async with self._lock:
+                        for rule_id in list(self._timers):
+                            if _lease_name(rule_id) in lost:
+                                log.warning("timer of rule %s: lease lost, stopping", rule_id)
+                                self._stop(rule_id)
                 await self.sync_all()
             except Exception:
                 log.exception("timer sweep failed")
@@ -285,8 +329,16 @@ class TimerHost:
             for rule_id in list(self._timers):
                 if rule_id not in wanted:
                     self._stop(rule_id)
+            held = await self._claim(rules)
             for rule in rules:
-                self._ensure(rule)
+                if rule.id in held:
+                    self._ensure(rule, held[rule.id])
+                elif rule.id is not None:
+                    self._stop(rule.id)
+            if self._leases is not None:
+                names = {_lease_name(rule_id) for rule_id in wanted if rule_id is not None}
+                unwanted = {n for n in self._leases.held if n.startswith("timer:")} - names
+                await self._leases.release(unwanted, forget=True)
 
     async def sync_rule(self, rule_id: int) -> None:
         """Start, restart or stop the timer of one rule to match the database."""
@@ -295,15 +347,29 @@ class TimerHost:
         async with self._lock:
             if rule is None or not rule.enabled or rule.trigger_ref not in TIMER_TRIGGERS:
                 self._stop(rule_id)
+                if self._leases is not None:
+                    await self._leases.release([_lease_name(rule_id)], forget=True)
+                return
+            held = await self._claim([rule])
+            if rule_id in held:
+                self._ensure(rule, held[rule_id])
             else:
-                self._ensure(rule)
+                self._stop(rule_id)
+
+    async def _claim(self, rules: list[Rule]) -> dict[int, Lease | None]:
+        """The rules whose timers this host runs, with their leases (``None``: no leases)."""
+        if self._leases is None:
+            return {rule.id: None for rule in rules if rule.id is not None}
+        names = {_lease_name(rule.id): rule.id for rule in rules if rule.id is not None}
+        got = await self._leases.acquire(list(names))
+        return {names[name]: lease for name, lease in got.items()}
 
     def _stop(self, rule_id: int) -> None:
         timer = self._timers.pop(rule_id, None)
         if timer is not None:
             timer.scope.cancel()
 
-    def _ensure(self, rule: Rule) -> None:
+    def _ensure(self, rule: Rule, lease: Lease | None = None) -> None:
         assert rule.id is not None
         fingerprint = _fingerprint(rule)
         current = self._timers.get(rule.id)
@@ -317,7 +383,7 @@ class TimerHost:
             log.warning("timer of rule %s not started: %s", rule.ref, exc)
             return
         self.problems.pop(rule.ref, None)
-        timer = _Timer(fingerprint, anyio.CancelScope())
+        timer = _Timer(fingerprint, anyio.CancelScope(), resume=_resume_point(lease, fingerprint))
         self._timers[rule.id] = timer
         assert self._tg is not None
         self._tg.start_soon(self._run_timer, rule, schedule, timer)
@@ -326,12 +392,28 @@ class TimerHost:
         self._awake += 1
         try:
             await self._timer_loop(rule, schedule, timer)
+        except _LeaseLost:
+            log.warning("timer of rule %s: another host holds its lease now, stopping", rule.ref)
+            if self._timers.get(rule.id) is timer:  # type: ignore[arg-type]
+                del self._timers[rule.id]  # type: ignore[arg-type]
         finally:
             self._awake -= 1
 
+    def _first_slot(self, schedule: Schedule, timer: _Timer) -> datetime | None:
+        now = self._clock.now()
+        if timer.resume is None or self._leases is None:
+            return schedule.first(now)
+        last, timer.fired = timer.resume
+        slot = schedule.next(last)
+        # Taken over: fire what the previous holder missed, unless it is long gone.
+        oldest = now - timedelta(seconds=self._leases.ttl * RESUME_WINDOW_TTLS)
+        while slot is not None and slot < oldest:
+            slot = schedule.next(slot)
+        return slot
+
     async def _timer_loop(self, rule: Rule, schedule: Schedule, timer: _Timer) -> None:
         with timer.scope:
-            slot = schedule.first(self._clock.now())
+            slot = self._first_slot(schedule, timer)
             behind = 0
             while slot is not None:
                 delay = (slot - self._clock.now()).total_seconds()
@@ -352,16 +434,26 @@ class TimerHost:
                         behind = 0
                         continue
                 timer.fired += 1
-                if not await self._fire(rule, schedule, slot, timer.fired):
+                if not await self._fire(rule, schedule, slot, timer):
                     break
                 slot = schedule.next(slot)
         # The entry stays (a finished one-shot timer must not be started again by a sweep);
         # _stop() removes it when the rule changes.
 
-    async def _fire(self, rule: Rule, schedule: Schedule, slot: datetime, count: int) -> bool:
+    async def _fire(self, rule: Rule, schedule: Schedule, slot: datetime, timer: _Timer) -> bool:
+        count = timer.fired
         payload = schedule.payload(slot, self._clock.now(), count)
         try:
             async with self._store.transaction() as uow:
+                if self._leases is not None:
+                    assert rule.id is not None
+                    state = {
+                        "slot": slot.isoformat(),
+                        "count": count,
+                        "fingerprint": timer.fingerprint,
+                    }
+                    if not await self._leases.record(uow, _lease_name(rule.id), state):
+                        raise _LeaseLost
                 _, messages = await store_event(
                     uow,
                     rule.trigger_ref,
@@ -370,6 +462,8 @@ class TimerHost:
                     rule_id=rule.id,
                     secret_box=self._box,
                 )
+        except _LeaseLost:
+            raise
         except AttuneError as exc:
             log.warning("timer of rule %s stopped: %s", rule.ref, exc)
             return False
@@ -379,3 +473,14 @@ class TimerHost:
             return True
         await publish_all(self._bus, messages)
         return True
+
+
+def _resume_point(lease: Lease | None, fingerprint: str) -> tuple[datetime, int] | None:
+    """The last slot a previous holder fired for the same schedule, and its count."""
+    state = lease.state if lease is not None else None
+    if not state or state.get("fingerprint") != fingerprint:
+        return None
+    try:
+        return datetime.fromisoformat(str(state["slot"])), int(state["count"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -7,12 +7,14 @@ Public surface: :class:`Store` (open a database, run units of work), :class:`Uni
 
 from attune_core.storage._engine import create_engine, normalise_url
 from attune_core.storage._history import digest_summary
+from attune_core.storage._leases import Lease
 from attune_core.storage._repository import Change
 from attune_core.storage._store import Store, UnitOfWork
 from attune_core.storage.tables import metadata
 
 __all__ = [
     "Change",
+    "Lease",
     "Store",
     "UnitOfWork",
     "create_engine",

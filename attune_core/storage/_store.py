@@ -32,6 +32,7 @@ from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
 from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
+from attune_core.storage._leases import LeaseRepository
 from attune_core.storage._repository import Change
 
 __all__ = ["Store", "UnitOfWork"]
@@ -158,6 +159,10 @@ class UnitOfWork:
     @cached_property
     def worker_history(self) -> r.WorkerHistoryRepository:
         return r.WorkerHistoryRepository(self)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self)
 
 
 class Store:

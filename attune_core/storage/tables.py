@@ -568,6 +568,21 @@ pack_test_execution = sa.Table(
 )
 
 
+# Who runs what among several sensor hosts: one row per timer ("timer:<rule id>") or custom
+# sensor ("sensor:<ref>"). A host owns a lease while ``expires`` is in the future and renews it
+# with heartbeats; an expired lease is taken over by the next host that asks. ``state`` is what
+# the holder needs to hand over (a timer's last fired slot).
+lease = sa.Table(
+    "lease",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("holder", sa.Text, nullable=False, index=True),
+    sa.Column("expires", UtcDateTime(), nullable=False),
+    sa.Column("acquired", UtcDateTime(), nullable=False),
+    sa.Column("state", Json),
+)
+
+
 def _history_table(name: str) -> sa.Table:
     return sa.Table(
         name,
