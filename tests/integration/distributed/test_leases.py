@@ -5,6 +5,7 @@ The fault test with real processes (kill -9 of a sensor host) is in test_sensor_
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import anyio
@@ -54,7 +55,7 @@ async def test_one_holder_at_a_time_until_expiry(store: Store, clock: FakeClock)
 
 
 async def _one(keeper: LeaseKeeper, n: int) -> object:
-    async with keeper._store.read() as uow:  # noqa: SLF001 - the row just taken
+    async with keeper._store.read() as uow:
         [lease] = [lease for lease in await uow.leases.list() if lease.name == f"timer:{n}"]
     return lease
 
@@ -133,7 +134,7 @@ async def test_two_timer_hosts_fire_each_slot_once_and_hand_over(backend: str) -
         counts = sorted(e.payload["execution_count"] for e in events)
         assert len(slots) >= 5, slots
         assert len(set(slots)) == len(slots), "a slot fired twice"
-        assert all(b - a == timedelta(seconds=1) for a, b in zip(slots, slots[1:], strict=False))
+        assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(slots))
         assert counts == list(range(1, len(slots) + 1))
         assert {e.rule for e in events} == {rule.id}
 

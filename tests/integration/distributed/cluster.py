@@ -1,0 +1,181 @@
+"""Distributed mode: the services of an installation as separate processes on PostgreSQL and
+RabbitMQ (``attune serve ...``), driven and inspected from the test process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+
+from attune_core.bus import RoutingKey
+from attune_core.config import Settings, load_settings
+from attune_core.engine._messages import EXECUTOR_COMPLETIONS, EXECUTOR_REQUESTS, worker_queue
+from attune_core.engine._timers import TIMER_QUEUE
+from attune_core.model import Execution, ExecutionStatus, WorkerStatus
+from attune_core.packs import register_pack
+from attune_core.resources import packs_dir
+from attune_core.storage import Store, create_engine, migrate
+from attune_services.amqp import RabbitMQBus
+from tests.conftest import POSTGRES_URL, RABBITMQ_URL, require_service
+
+DEMO_PACK = Path(__file__).resolve().parents[2] / "fixtures" / "engine" / "demo"
+
+
+async def _sql(statement: str) -> None:
+    engine = create_engine(POSTGRES_URL, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def new_installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict[str, str]]]:
+    """A PostgreSQL schema and a RabbitMQ name prefix of our own, migrated, packs registered."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    token = secrets.token_hex(4)
+    schema = f"attune_dist_{token}"
+    packs_base = tmp_path / "packs"
+    shutil.copytree(DEMO_PACK, packs_base / "demo")
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "ATTUNE_ENV": "test",
+        "ATTUNE__DATA_DIR": str(tmp_path / "data"),
+        "ATTUNE__PACKS_BASE_DIR": str(packs_base),
+        "ATTUNE__DATABASE__URL": POSTGRES_URL,
+        "ATTUNE__DATABASE__SCHEMA": schema,
+        "ATTUNE__MESSAGE_QUEUE__URL": RABBITMQ_URL,
+        "ATTUNE__MESSAGE_QUEUE__NAME_PREFIX": f"test-{token}.",
+        "ATTUNE__WORKER__HEARTBEAT_INTERVAL": "1",
+        "ATTUNE__WORKER__HEARTBEAT_STALE_AFTER": "3",
+    }
+    await _sql(f'CREATE SCHEMA "{schema}"')
+    settings = load_settings(environ=environ, base_dir=tmp_path)
+    store = await Store.from_settings(settings.database)
+    try:
+        await migrate.upgrade(store.engine)
+        await register_pack(store, packs_dir() / "core")
+        await register_pack(store, packs_base / "demo")
+    finally:
+        await store.close()
+    try:
+        yield settings, environ
+    finally:
+        await _sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def start(service: str, environ: dict[str, str], name: str | None = None) -> subprocess.Popen[str]:
+    env = dict(environ)
+    if name:
+        env["ATTUNE__WORKER__NAME"] = name
+    return subprocess.Popen(
+        [sys.executable, "-m", "attune_cli", "serve", service],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def until_true(check, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(timeout):
+        while not await check():  # noqa: ASYNC110 - the database is the truth, no event
+            await anyio.sleep(0.1)
+
+
+class Cluster:
+    """The service processes of one test, plus a store and a bus to drive and inspect them.
+
+    Leaving the ``async with`` stops every process still running with SIGTERM, deletes the
+    queues the services declared and closes the connections; :meth:`stopped_cleanly` then
+    says whether each stopped process exited 0 (a graceful stop).
+    """
+
+    def __init__(self, settings: Settings, environ: dict[str, str]) -> None:
+        self.settings = settings
+        self.environ = environ
+        self.processes: list[subprocess.Popen[str]] = []
+        self.killed: list[subprocess.Popen[str]] = []
+        self.outputs: list[str] = []
+
+    async def __aenter__(self) -> Cluster:
+        self.store = await Store.from_settings(self.settings.database)
+        queue = self.settings.message_queue
+        self.bus = await RabbitMQBus.connect(queue.url, name_prefix=queue.name_prefix)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        running = [p for p in self.processes if p not in self.killed]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        self.outputs = [process.communicate(timeout=30)[0] for process in running]
+        async with self.store.read() as uow:
+            worker_ids = [w.id for w in await uow.workers.list() if w.id is not None]
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
+        queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
+        await self.bus.delete_topology(queues)
+        await self.bus.close()
+        await self.store.close()
+
+    def start(self, service: str, name: str | None = None) -> subprocess.Popen[str]:
+        process = start(service, self.environ, name)
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[str]) -> None:
+        """SIGKILL: no goodbye, no chance to settle anything."""
+        process.kill()
+        process.communicate(timeout=30)
+        self.killed.append(process)
+
+    async def request(self, *executions: Execution) -> list[int]:
+        """Store executions in ``requested`` and tell the executors, as the API does."""
+        async with self.store.transaction() as uow:
+            ids = []
+            for execution in executions:
+                stored = await uow.executions.create(execution)
+                assert stored.id is not None
+                ids.append(stored.id)
+        for execution_id in ids:
+            await self.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
+        return ids
+
+    async def active_workers(self) -> list[int]:
+        async with self.store.read() as uow:
+            return [
+                w.id for w in await uow.workers.list(status=WorkerStatus.ACTIVE) if w.id is not None
+            ]
+
+    def stopped_cleanly(self) -> bool:
+        stopped = [p for p in self.processes if p not in self.killed]
+        return all(p.returncode == 0 for p in stopped)
+
+
+async def count_is(found: Awaitable[list[int]], expected: int) -> bool:
+    return len(await found) == expected
+
+
+async def all_terminal(store: Store, ids: list[int]) -> bool:
+    async with store.read() as uow:
+        pending = await uow.executions.count(
+            id=ids, status=[s for s in ExecutionStatus if not s.is_terminal]
+        )
+    return pending == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
