@@ -50,7 +50,7 @@ from tests.conftest import POSTGRES_URL, RABBITMQ_URL, require_service
 pytestmark = [pytest.mark.benchmark, pytest.mark.anyio]
 
 LOAD = Path(__file__).with_name("_http_load.py")
-CONCURRENCY = 4
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 DURATION = 5.0
 WARMUP = 1.0
 SEED_EXECUTIONS = 60
