@@ -17,6 +17,7 @@ import anyio
 import click
 
 from attune_core.config import load_settings
+from attune_core.resources import web_dir
 
 
 def _packs_in(base: Path) -> list[Path]:
@@ -81,6 +82,8 @@ async def _run(config: str | None, host: str | None, port: int | None, reload: b
     async with anyio.create_task_group() as tg:
         running: Running = await tg.start(functools.partial(run_all_in_one, settings, packs=packs))
         click.echo(f"Attune {settings.env.value} server is up")
+        ui = running.url + "/" if web_dir() else "not built (run `make web`)"
+        click.echo(f"  Web UI    {ui}")
         click.echo(f"  API       {running.url}/api/v1")
         click.echo(f"  Docs      {running.url}/docs")
         click.echo(f"  OpenAPI   {running.url}/api-spec/openapi.json")
