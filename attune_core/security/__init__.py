@@ -11,6 +11,7 @@ from attune_core.security._rbac import (
     Subject,
     is_allowed,
     merge_grants,
+    pack_scope,
     validate_grants,
 )
 from attune_core.security._secretbox import SecretBox, SecretBoxError
@@ -38,6 +39,7 @@ __all__ = [
     "hash_password",
     "is_allowed",
     "merge_grants",
+    "pack_scope",
     "validate_grants",
     "verify_password",
 ]

@@ -5,7 +5,9 @@ Rules of this file:
 1. A grant is ``{"resource": <type or "*">, "operations": [<op or "*">...], "pack"?: <ref>}``.
    A grant with ``pack`` applies only to resources of that pack.
 2. Decisions are pure functions of grants and a request (resource, operation, pack); the API
-   asks :func:`is_allowed` in exactly one place, before a route runs.
+   asks :func:`is_allowed` in exactly one place, before a route runs. A request that names no
+   pack (a list) is let in by a pack-scoped grant; :func:`pack_scope` then says which packs'
+   rows the answer may contain, and the API filters lists by it.
 3. Sensor and execution tokens never carry roles of their own: they may do only what
    :data:`TOKEN_KIND_RIGHTS` lists, and only if their identity's grants allow it too.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "Subject",
     "is_allowed",
     "merge_grants",
+    "pack_scope",
     "validate_grants",
 ]
 
@@ -153,6 +156,29 @@ def is_allowed(subject: Subject, resource: str, operation: str, pack: str | None
     if rights is not None and operation not in rights.get(str(resource), frozenset()):
         return False
     return any(_grant_applies(g, str(resource), str(operation), pack) for g in subject.grants)
+
+
+def pack_scope(subject: Subject, resource: str, operation: str) -> frozenset[str] | None:
+    """The packs whose ``resource`` rows ``subject`` may ``operation``: ``None`` when a grant
+    without pack scope allows it (every pack), else the packs of its pack-scoped grants (empty:
+    none at all)."""
+    if subject.frozen:
+        return frozenset()
+    rights = TOKEN_KIND_RIGHTS.get(subject.token_kind)
+    if rights is not None and operation not in rights.get(str(resource), frozenset()):
+        return frozenset()
+    packs: set[str] = set()
+    for grant in subject.grants:
+        if grant.get("resource") not in (ALL, str(resource)):
+            continue
+        operations = grant.get("operations") or []
+        if ALL not in operations and str(operation) not in operations:
+            continue
+        scope = grant.get("pack")
+        if scope in (None, ALL):
+            return None
+        packs.add(str(scope))
+    return frozenset(packs)
 
 
 def validate_grants(grants: Any) -> list[str]:

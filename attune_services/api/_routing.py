@@ -9,6 +9,9 @@ Rules of this file:
    assignee, a key's owner) raises :class:`Forbidden` itself, on top of this.
 3. Lists are answered by :func:`page_of` (envelope, paging tolerance, clamped sizes); single
    objects by the route's response model, which picks exactly the declared fields.
+4. Pack-scoped grants filter lists: :func:`list_repo` keeps only the rows of the packs the
+   caller may read (:meth:`Call.pack_scope`); handlers with their own queries apply the same
+   scope themselves, and details of another pack's row answer 403 (:meth:`Call.require`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from werkzeug.datastructures import MultiDict
 
 from attune_core.errors import BadRequest
 from attune_core.model import to_json
-from attune_core.security import Operation, Resource, Subject, TokenClaims, is_allowed
+from attune_core.security import (
+    Operation,
+    Resource,
+    Subject,
+    TokenClaims,
+    is_allowed,
+    pack_scope,
+)
 from attune_services.api import _models as m
 from attune_services.api._auth import authenticate
 from attune_services.api._context import ApiContext
@@ -41,6 +51,18 @@ _COMPONENTS = {
     Resource.RULE,
     Resource.WORKFLOW,
     Resource.RUNTIME,
+}
+# For pack-scoped grants: the resource of each listed repository and the column holding the
+# pack of its rows (keys: the owning pack; system and other keys are outside every pack).
+_PACK_COLUMNS: Mapping[str, tuple[Resource, str]] = {
+    "actions": (Resource.ACTION, "pack_ref"),
+    "triggers": (Resource.TRIGGER, "pack_ref"),
+    "sensors": (Resource.SENSOR, "pack_ref"),
+    "rules": (Resource.RULE, "pack_ref"),
+    "runtimes": (Resource.RUNTIME, "pack_ref"),
+    "workflow_definitions": (Resource.WORKFLOW, "pack_ref"),
+    "packs": (Resource.PACK, "ref"),
+    "keys": (Resource.KEY, "owner_pack_ref"),
 }
 
 
@@ -134,6 +156,14 @@ class Call:
 
     def allowed(self, resource: Resource, operation: Operation, pack: str | None = None) -> bool:
         return self.subject is not None and is_allowed(self.subject, resource, operation, pack)
+
+    def pack_scope(
+        self, resource: Resource, operation: Operation = Operation.READ
+    ) -> frozenset[str] | None:
+        """The packs whose rows this caller may see (``None``: all), see :func:`pack_scope`."""
+        if self.subject is None:
+            return None if self.route.public else frozenset()
+        return pack_scope(self.subject, resource, operation)
 
     def require(self, resource: Resource, operation: Operation, pack: str | None = None) -> None:
         if not self.allowed(resource, operation, pack):
@@ -231,6 +261,13 @@ class Api:
             return render(route, result)
 
         return view
+
+
+def pack_of_ref(ref: str | None) -> str | None:
+    """The pack of a ``<pack>.<name>`` ref (``None`` for anything else)."""
+    if not ref or "." not in ref:
+        return None
+    return ref.split(".", 1)[0]
 
 
 def _pack_of(resource: Resource, path: Mapping[str, Any]) -> str | None:
@@ -398,7 +435,15 @@ async def list_repo(
 ) -> Page:
     """A page of ``uow.<repo>.list(**filters)`` in the repository's order."""
     paged = paging(call, max_size)
-    equals = {k: v for k, v in (filters or {}).items() if v is not None}
+    equals: dict[str, Any] = {k: v for k, v in (filters or {}).items() if v is not None}
+    if repo in _PACK_COLUMNS:
+        resource, column = _PACK_COLUMNS[repo]
+        scope = call.pack_scope(resource)
+        if scope is not None:
+            wanted = equals.get(column)
+            if wanted is not None and wanted not in scope:
+                return page_of([], paged, 0 if totals else None)
+            equals[column] = wanted if wanted is not None else sorted(scope)
     async with call.ctx.store.read() as uow:
         repository = getattr(uow, repo)
         rows = await repository.list(limit=paged.size + 1, offset=paged.offset, **equals)

@@ -19,7 +19,15 @@ from attune_core.schema import mask_secrets
 from attune_core.security import Operation, Resource
 from attune_core.storage import tables as t
 from attune_services.api import _models as m
-from attune_services.api._routing import Call, Page, Param, list_repo, page_of, paging
+from attune_services.api._routing import (
+    Call,
+    Page,
+    Param,
+    list_repo,
+    pack_of_ref,
+    page_of,
+    paging,
+)
 from attune_services.api.routes._registry import api
 
 T = "executions"
@@ -75,6 +83,12 @@ async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = Non
     pack = call.arg("pack_name")
     if pack:
         clauses.append(c.action_ref.like(f"{_escape(pack)}.%", escape="\\"))
+    scope = call.pack_scope(Resource.EXECUTION)
+    if scope is not None:
+        # A pack-scoped grant: only executions of that pack's actions.
+        clauses.append(
+            sa.or_(sa.false(), *(c.action_ref.like(f"{_escape(p)}.%", escape="\\") for p in scope))
+        )
     if call.bool_arg("top_level_only"):
         clauses.append(c.parent.is_(None))
     needle = call.arg("result_contains")
@@ -223,6 +237,7 @@ async def stats(call: Call) -> object:
 async def get_execution(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
         execution = await uow.executions.get(id)
+    call.require(EX, R, pack_of_ref(execution.action_ref))
     return await execution_json(call, execution)
 
 
@@ -238,6 +253,7 @@ async def get_execution(call: Call, id: int) -> object:
 async def cancel(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
         execution = await uow.executions.get(id)
+    call.require(EX, Operation.EXECUTE, pack_of_ref(execution.action_ref))
     if execution.status.is_terminal:
         raise BadRequest(f"execution {id} already ended ({execution.status.value})")
     cancelled = await call.ctx.executor().cancel(id)
@@ -257,6 +273,7 @@ async def cancel(call: Call, id: int) -> object:
 async def rerun(call: Call, id: int) -> object:
     async with call.ctx.store.transaction() as uow:
         original = await uow.executions.get(id)
+        call.require(EX, Operation.EXECUTE, pack_of_ref(original.action_ref))
         action = await uow.actions.find_by_ref(original.action_ref)
         if action is None:
             raise NotFound(f"action {original.action_ref!r} no longer exists")
@@ -297,6 +314,7 @@ async def logs(call: Call, id: int, stream: str) -> object:
         raise NotFound(f"no log {stream!r}: use stdout or stderr")
     async with call.ctx.store.read() as uow:
         execution = await uow.executions.get(id)
+    call.require(EX, R, pack_of_ref(execution.action_ref))
     content, truncated = _log_text(execution, stream)
     return {"execution_id": id, "stream": stream, "content": content, "truncated": truncated}
 

@@ -44,7 +44,13 @@ def _seal(call: Call, value: Any, encrypted: bool) -> dict[str, Any]:
 
 
 async def _check_scope(call: Call, uow: UnitOfWork, key: Key | dict[str, Any]) -> None:
-    """Execution tokens reach system keys and keys of their own pack and action."""
+    """Pack-scoped key grants reach the keys owned by their packs; execution tokens reach
+    system keys and keys of their own pack and action."""
+    if call.route.operation is not None:
+        scope = call.pack_scope(K, call.route.operation)
+        owner_pack = (to_json(key) if isinstance(key, Key) else key).get("owner_pack_ref")
+        if scope is not None and owner_pack not in scope:
+            raise Forbidden(f"not allowed to {call.route.operation.value} this key")
     if call.claims is None or call.claims.kind is not TokenKind.EXECUTION:
         return
     execution_id = call.claims.metadata.get("execution_id")
