@@ -35,7 +35,7 @@ from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._inquiries import respond as respond_to_inquiry
 from attune_core.engine._keys import read_value, rotate, write_key
 from attune_core.engine._messages import publish_all
-from attune_core.engine._notifier import Notifier, Subscription
+from attune_core.engine._notifier import NotificationRecorder, Notifier, Subscription
 from attune_core.engine._sensors import SensorHost, SensorStatus
 from attune_core.engine._timers import TIMER_TRIGGERS, TimerHost, schedule_for
 from attune_core.engine._webhooks import WebhookReceiver, check_webhook_config
@@ -51,6 +51,7 @@ from attune_core.model import (
     Inquiry,
     InquiryStatus,
     Key,
+    Notification,
     OwnerType,
     Rule,
     Sensor,
@@ -92,6 +93,7 @@ class Attune:
         self.clock = clock
         self.executor = executor
         self.notifier = notifier or Notifier(bus, clock.now)
+        self.notification_recorder = NotificationRecorder(store, bus)
         self.secret_box = SecretBox(settings.security.encryption_key)
         self.timers = timers or TimerHost(
             store,
@@ -156,6 +158,7 @@ class Attune:
                 async with anyio.create_task_group() as tg:
                     await tg.start(attune._watch)
                     await tg.start(attune.notifier.run)
+                    await tg.start(attune.notification_recorder.run)
                     await tg.start(executor.run)
                     await tg.start(worker.run)
                     await tg.start(attune.timers.run)
@@ -911,9 +914,28 @@ class Attune:
 
         The test kit's ``settle()`` waits for this to be false.
         """
-        return self.timers.busy or self.inquiry_monitor.busy or self.retention.busy
+        return (
+            self.timers.busy
+            or self.inquiry_monitor.busy
+            or self.retention.busy
+            or self.notification_recorder.busy
+        )
 
     # -- notifications ----------------------------------------------------------------------
+
+    async def notifications(
+        self, *, entity_type: str | None = None, entity: int | None = None, limit: int = 100
+    ) -> list[Notification]:
+        """Stored notifications, newest first (the ``notification`` table; see
+        docs/architecture.md). ``entity`` is an entity id."""
+        filters: dict[str, Any] = {}
+        if entity_type is not None:
+            filters["entity_type"] = entity_type
+        if entity is not None:
+            filters["entity"] = str(entity)
+        async with self.store.read() as uow:
+            found: list[Notification] = await uow.notifications.list(limit=limit, **filters)
+        return found
 
     def subscribe(self, filters: str | Sequence[str] = "all") -> Subscription:
         """Subscribe to notifications (api-contract.md "Notifier"), from now on.

@@ -26,7 +26,7 @@ from attune_core.engine._analytics import RetentionJob
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._leases import LeaseKeeper
-from attune_core.engine._notifier import Notifier
+from attune_core.engine._notifier import NotificationRecorder, Notifier
 from attune_core.engine._sensors import SensorHost
 from attune_core.engine._timers import TimerHost
 from attune_core.engine._worker_service import WorkerService
@@ -104,10 +104,13 @@ async def serve_executor(
         # run in every executor process.
         inquiries = InquiryMonitor(store, bus, clock)
         retention = RetentionJob(store, clock, settings.retention)
+        # Every executor stores notifications; they share one queue, so each is stored once.
+        recorder = NotificationRecorder(store, bus)
         async with anyio.create_task_group() as tg:
             tg.start_soon(monitor.run)
             await tg.start(inquiries.run)
             await tg.start(retention.run)
+            await tg.start(recorder.run)
             await _run(executor.run, task_status)
 
 

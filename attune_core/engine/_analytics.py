@@ -235,6 +235,8 @@ class RetentionJob:
             ("executions", "created", days.executions_days, {"status": TERMINAL}),
             ("execution_history", "time", days.execution_history_days, {}),
             ("worker_history", "time", days.worker_history_days, {}),
+            # Notifications are the change log of those rows: kept as long as events.
+            ("notifications", "created", days.events_days, {}),
         )
         removed: dict[str, int] = {}
         for name, column, keep_days, equals in plan:

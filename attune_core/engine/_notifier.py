@@ -10,6 +10,10 @@ Rules of this file:
    subscribers (``Attune.subscribe``). The WebSocket service does the same over the network.
 3. A slow subscriber never slows the engine: its buffer is bounded and, when full, the
    oldest notifications are dropped for it (counted in :attr:`Subscription.dropped`).
+4. Every notification is also stored, once, in the ``notification`` table by a
+   :class:`NotificationRecorder`: one durable queue that all recorders (the embedded engine,
+   every executor service) consume as competitors, in batches (one INSERT per batch, never per
+   change), acknowledged after the commit. The retention job purges old rows.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ import anyio.abc
 
 from attune_core.bus import RoutingKey
 from attune_core.errors import ValidationError
-from attune_core.ports import Bus
-from attune_core.storage import Change
+from attune_core.model import Notification, NotificationState
+from attune_core.ports import Bus, Delivery
+from attune_core.storage import Change, Store
 
 __all__ = [
+    "NOTIFICATION_LOG_QUEUE",
     "NOTIFICATION_TYPES",
+    "NotificationRecorder",
     "Notifier",
     "Subscription",
     "matches_filter",
@@ -53,6 +60,8 @@ NOTIFICATION_TYPES = (
     "workflow_execution_status_changed",
 )
 DEFAULT_BUFFER = 10_000  # notifications kept per subscriber before the oldest are dropped
+# The durable queue the recorders share (competing consumers: each notification stored once).
+NOTIFICATION_LOG_QUEUE = "attune.notifications.log"
 
 
 def _plain(value: Any) -> Any:
@@ -287,4 +296,100 @@ class Notifier:
                 frame = dict(delivery.envelope.payload)
                 for subscription in list(self._subscriptions):
                     subscription.offer(frame)
+                await delivery.ack()
+
+
+def notification_row(frame: Mapping[str, Any]) -> Notification:
+    """The ``notification`` row of a notification frame: ``channel`` is the notification type,
+    ``entity`` the entity id as text, ``activity`` what happened, ``content`` the whole frame."""
+    notification_type = str(frame.get("notification_type") or "unknown")
+    entity_type = str(frame.get("entity_type") or "unknown")
+    prefix = f"{entity_type}_"
+    activity = (
+        notification_type[len(prefix) :]
+        if notification_type.startswith(prefix)
+        else notification_type
+    )
+    return Notification(
+        channel=notification_type,
+        entity_type=entity_type,
+        entity=str(frame.get("entity_id")),
+        activity=activity,
+        state=NotificationState.CREATED,
+        content=dict(frame),
+    )
+
+
+class NotificationRecorder:
+    """Stores every notification in the ``notification`` table (rule 4 of this file).
+
+    Args:
+        store: The database.
+        bus: The message bus.
+        batch_size: Notifications stored per transaction at most.
+        flush_interval: Seconds (real time: this batches I/O, it is not engine time) a
+            notification may wait for its batch to fill.
+    """
+
+    def __init__(
+        self, store: Store, bus: Bus, *, batch_size: int = 500, flush_interval: float = 0.2
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._pending: list[Delivery] = []
+        self._full = anyio.Event()
+        self.stored = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether notifications wait to be stored (for the test kit's settle)."""
+        return bool(self._pending)
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Store notifications until cancelled."""
+        await self._bus.declare_queue(NOTIFICATION_LOG_QUEUE, [RoutingKey.NOTIFICATION_CREATED])
+        async with (
+            self._bus.consume(NOTIFICATION_LOG_QUEUE, prefetch=self._batch_size) as deliveries,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(self._flush_forever)
+            task_status.started()
+            async for delivery in deliveries:
+                self._pending.append(delivery)
+                if len(self._pending) >= self._batch_size:
+                    self._full.set()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            with anyio.move_on_after(self._flush_interval):
+                await self._full.wait()
+            self._full = anyio.Event()
+            if self._pending:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        rows = []
+        for delivery in batch:
+            try:
+                rows.append(notification_row(delivery.envelope.payload))
+            except (TypeError, ValueError):  # pragma: no cover - frames are built by us
+                log.warning("unreadable notification dropped: %r", delivery.envelope.payload)
+        try:
+            with anyio.CancelScope(shield=True):
+                async with self._store.transaction() as uow:
+                    self.stored += await uow.notifications.add_many(rows)
+        except Exception:
+            log.exception("storing %d notifications failed; they will be redelivered", len(rows))
+            with anyio.CancelScope(shield=True):
+                for delivery in batch:
+                    await delivery.nack(requeue=True)
+            await anyio.sleep(self._flush_interval)
+            return
+        with anyio.CancelScope(shield=True):
+            for delivery in batch:
                 await delivery.ack()

@@ -754,6 +754,16 @@ class NotificationRepository(Repository[Notification]):
     name = "notification"
     order = NEWEST_FIRST
 
+    async def add_many(self, notifications: Sequence[Notification]) -> int:
+        """Insert ``notifications`` in one statement (the recorder's batches); returns how many."""
+        if not notifications:
+            return 0
+        rows = [self._values_for_insert(n) for n in notifications]
+        for row in rows:
+            self.validate(row)
+        await self._execute(sa.insert(self.table), rows)  # type: ignore[arg-type]
+        return len(rows)
+
 
 class QueueStatsRepository(Repository[QueueStats]):
     """Per-action queue figures, keyed by ``action_id`` (no id column)."""

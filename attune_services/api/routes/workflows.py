@@ -81,7 +81,9 @@ async def list_workflows(call: Call) -> object:
     scope = call.pack_scope(WF)
     if scope is not None:  # a pack-scoped grant: only its packs' workflows
         wanted = filters.get("pack_ref")
-        filters["pack_ref"] = sorted(scope) if wanted is None else [wanted] if wanted in scope else []
+        filters["pack_ref"] = (
+            sorted(scope) if wanted is None else [wanted] if wanted in scope else []
+        )
     async with call.ctx.store.read() as uow:
         rows = await uow.workflow_definitions.list(**filters)
         rows = [

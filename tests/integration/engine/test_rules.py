@@ -10,7 +10,7 @@ import pytest
 
 from attune_core.app import Attune
 from attune_core.errors import NotFound, ValidationError
-from attune_core.model import EnforcementStatus, Execution, ExecutionStatus
+from attune_core.model import EnforcementStatus, Execution, ExecutionStatus, Notification
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -188,3 +188,32 @@ async def test_notifications_follow_the_event_flow(attune: Attune) -> None:
     changed = [n for n in seen if n["notification_type"] == "execution_status_changed"]
     assert changed[-1]["payload"]["status"] == "completed"
     assert all("old_status" in n["payload"] for n in changed)
+
+
+async def test_notifications_are_stored_in_the_notification_table(attune: Attune) -> None:
+    await attune.create_rule("demo.stored", trigger_ref="core.webhook", action_ref="core.noop")
+    event = await attune.fire("core.webhook", {"k": 2})
+    [execution] = await finished(attune, "demo.stored")
+
+    async def stored_for_execution() -> list[Notification]:
+        return await attune.notifications(entity_type="execution", entity=execution.id)
+
+    rows = await until(
+        stored_for_execution,
+        lambda found: any(
+            n.content is not None and n.content["payload"].get("status") == "completed"
+            for n in found
+        ),
+    )
+    # Newest first; each change once, with the frame the WebSocket sends as content.
+    channels = [n.channel for n in reversed(rows)]
+    assert channels[0] == "execution_created"
+    assert set(channels[1:]) == {"execution_status_changed"}
+    statuses = [n.content["payload"]["status"] for n in reversed(rows) if n.content]
+    assert statuses[-1] == "completed"
+    assert len(statuses) == len(set(statuses))
+    assert {n.activity for n in rows} == {"created", "status_changed"}
+    assert all(n.entity == str(execution.id) and n.state.value == "created" for n in rows)
+    [event_row] = await attune.notifications(entity_type="event", entity=event.id)
+    assert event_row.channel == "event_created" and event_row.content is not None
+    assert event_row.content["payload"]["trigger_ref"] == "core.webhook"
