@@ -26,8 +26,8 @@ SERVICE_NAMES = ("api", "executor", "notifier", "sensor", "worker")
 def serve(service: str, config: str | None) -> None:
     """Run SERVICE (api, executor, notifier, sensor or worker) until SIGTERM or Ctrl-C.
 
-    Any number of api, executor, notifier and worker services may run at once, on any number
-    of machines, against the same database and broker; run one sensor service.
+    Any number of each may run at once, on any number of machines, against the same database
+    and broker (sensor hosts share the timers and sensors through leases).
     """
     from attune_services.services import serve as run_service
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import click
 
-from attune_core.config import load_settings
+from attune_core.config import Settings, load_settings
 from attune_core.resources import web_dir
 
 
@@ -59,22 +59,7 @@ def _derived_url(host: str, port: int) -> str:
 async def _run(config: str | None, host: str | None, port: int | None, reload: bool) -> None:
     from attune_services.run import Running, run_all_in_one
 
-    os.environ.setdefault("ATTUNE_ENV", "development")
-    settings = load_settings(config_path=config)
-    if host is not None or port is not None:
-        import attrs
-
-        old = settings.server
-        server = attrs.evolve(
-            old,
-            host=host if host is not None else old.host,
-            port=port if port is not None else old.port,
-        )
-        # public_url derived from the old address follows the new one; one set on purpose
-        # (a proxy in front, say) stays as configured.
-        if old.public_url == _derived_url(old.host, old.port):
-            server = attrs.evolve(server, public_url=_derived_url(server.host, server.port))
-        settings = attrs.evolve(settings, server=server)
+    settings = _settings(config, host, port)
     logging.basicConfig(
         level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -109,13 +94,104 @@ async def _run(config: str | None, host: str | None, port: int | None, reload: b
 @click.option("--host", default=None, help="Interface to listen on (default server.host).")
 @click.option("--port", type=int, default=None, help="Port (default server.port, 8080).")
 @click.option("--reload", is_flag=True, help="Re-register packs when their files change.")
-@click.option("--distributed", is_flag=True, help="Not available yet: run the services apart.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Each service in its own process (attune serve ...) on the PostgreSQL and RabbitMQ "
+    "of the configuration.",
+)
 def up(
     config: str | None, host: str | None, port: int | None, reload: bool, distributed: bool
 ) -> None:
-    """Run Attune: API, notifier, executor and worker in one process."""
+    """Run Attune: API, notifier, executor, worker and sensor host in one process.
+
+    With --distributed, each of them in its own process instead (for local trials of the
+    distributed layout); Ctrl-C stops them all gracefully.
+    """
     if distributed:
-        raise click.UsageError(
-            "--distributed is not available yet; run 'attune up' for the all-in-one server"
-        )
+        if reload:
+            raise click.UsageError("--reload works with the all-in-one server only")
+        # The services resolve a relative path from their own directory: pass it absolute.
+        absolute = os.path.abspath(config) if config is not None else None
+        code = anyio.run(_run_distributed, absolute, host, port)
+        raise SystemExit(code)
     anyio.run(_run, config, host, port, reload)
+
+
+def _settings(config: str | None, host: str | None, port: int | None) -> Settings:
+    os.environ.setdefault("ATTUNE_ENV", "development")
+    settings = load_settings(config_path=config)
+    if host is not None or port is not None:
+        import attrs
+
+        old = settings.server
+        server = attrs.evolve(
+            old,
+            host=host if host is not None else old.host,
+            port=port if port is not None else old.port,
+        )
+        # public_url derived from the old address follows the new one; one set on purpose
+        # (a proxy in front, say) stays as configured.
+        if old.public_url == _derived_url(old.host, old.port):
+            server = attrs.evolve(server, public_url=_derived_url(server.host, server.port))
+        settings = attrs.evolve(settings, server=server)
+    return settings
+
+
+async def _run_distributed(config: str | None, host: str | None, port: int | None) -> int:
+    """``attune up --distributed``: the services as processes; the exit code."""
+    from attune_core.errors import AttuneError
+    from attune_services import supervisor
+
+    settings = _settings(config, host, port)
+    logging.basicConfig(
+        level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    environ = dict(os.environ)
+    environ["ATTUNE_ENV"] = settings.env.value
+    if config is not None:
+        environ["ATTUNE_CONFIG"] = config  # absolute: made so by up()
+    environ["ATTUNE__SERVER__HOST"] = settings.server.host
+    environ["ATTUNE__SERVER__PORT"] = str(settings.server.port)
+    environ["ATTUNE__SERVER__PUBLIC_URL"] = settings.server.public_url
+    try:
+        supervisor.check(settings)
+    except AttuneError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("migrating the database and registering packs, then starting the services...")
+    errors: list[str] = []
+    try:
+        async with anyio.create_task_group() as tg:
+            started: supervisor.Started = await tg.start(
+                functools.partial(supervisor.run, settings, environ)
+            )
+            click.echo(f"Attune {settings.env.value} services are up (distributed)")
+            for name, pid in started.pids.items():
+                click.echo(f"  {name:<9} pid {pid}")
+            click.echo(f"  API       {started.url}/api/v1")
+            click.echo(f"  WebSocket {started.url.replace('http', 'ws', 1)}/ws")
+            click.echo(f"  Database  {settings.redacted()['database']['url']}")
+            click.echo(f"  Broker    {settings.redacted()['message_queue']['url']}")
+            click.echo(f"  Packs     {', '.join(started.registered)}")
+            for problem in started.problems:
+                click.echo(f"  ! {problem}", err=True)
+            if settings.env.value == "development":
+                from attune_services.api._auth import DEV_LOGIN, DEV_PASSWORD
+
+                click.echo(f"  Login     {DEV_LOGIN} / {DEV_PASSWORD} (development only)")
+            click.echo("Press Ctrl-C to stop.")
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    click.echo("stopping the services...")
+                    tg.cancel_scope.cancel()
+                    break
+    except* supervisor.ServiceExited as group:
+        errors += [f"{exc}; the other services were stopped" for exc in group.exceptions]
+    except* AttuneError as group:
+        errors += [str(exc) for exc in group.exceptions]
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        return 1
+    click.echo("all services stopped")
+    return 0
