@@ -168,6 +168,8 @@ async def _run_distributed(config: str | None, host: str | None, port: int | Non
             click.echo(f"Attune {settings.env.value} services are up (distributed)")
             for name, pid in started.pids.items():
                 click.echo(f"  {name:<9} pid {pid}")
+            ui = started.url + "/" if web_dir() else "not built (run `make web`)"
+            click.echo(f"  Web UI    {ui}")
             click.echo(f"  API       {started.url}/api/v1")
             click.echo(f"  WebSocket {started.url.replace('http', 'ws', 1)}/ws")
             click.echo(f"  Database  {settings.redacted()['database']['url']}")
