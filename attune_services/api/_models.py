@@ -651,6 +651,26 @@ EXECUTE = model(
     "ExecuteRequest", required=("action_ref",), action_ref=STR, parameters=NOBJ, env_vars=NOBJ
 )
 EXECUTION_LOG = model("ExecutionLog", execution_id=INT, stream=STR, content=STR, truncated=BOOL)
+WORKFLOW_EXECUTION = model(
+    "WorkflowExecution",
+    id=INT,
+    execution=INT,
+    workflow_def=NINT,
+    status=STR,
+    current_tasks=arr(STR),
+    completed_tasks=arr(STR),
+    failed_tasks=arr(STR),
+    skipped_tasks=arr(STR),
+    task_graph=OBJ,
+    tasks=OBJ,
+    decisions=arr(OBJ),
+    failures=arr(STR),
+    error_message=NSTR,
+    paused=BOOL,
+    pause_reason=NSTR,
+    created=DT,
+    updated=DT,
+)
 EXECUTION_STATS = model(
     "ExecutionStats", total=INT, by_status=OBJ, active=INT, completed=INT, failed=INT
 )

@@ -464,3 +464,48 @@ async def execution_artifacts(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
         await uow.executions.get(id)
     return await list_repo(call, "artifacts", filters={"execution": id})
+
+
+@api.route(
+    "GET",
+    "/api/v1/executions/<int:id>/workflow",
+    summary="The orchestration state of a workflow execution: task statuses and the "
+    "conductor's decisions with the reason for each (transitions taken or not)",
+    tag=T,
+    resource=EX,
+    op=R,
+    response=m.WORKFLOW_EXECUTION,
+)
+async def execution_workflow(call: Call, id: int) -> object:
+    async with call.ctx.store.read() as uow:
+        await uow.executions.get(id)
+        record = await uow.workflow_executions.find_by_execution(id)
+    if record is None:
+        raise NotFound(f"execution {id} is not a workflow execution")
+    state = record.state if isinstance(record.state, dict) else {}
+    conductor = state.get("conductor") or {}
+    # task statuses only: results live on the child executions (and can be large)
+    tasks = {
+        str(name): {"status": task.get("status"), "timed_out": bool(task.get("timed_out"))}
+        for name, task in (conductor.get("tasks") or {}).items()
+        if isinstance(task, dict)
+    }
+    return {
+        "id": record.id,
+        "execution": record.execution,
+        "workflow_def": record.workflow_def,
+        "status": getattr(record.status, "value", record.status),
+        "current_tasks": list(record.current_tasks),
+        "completed_tasks": list(record.completed_tasks),
+        "failed_tasks": list(record.failed_tasks),
+        "skipped_tasks": list(record.skipped_tasks),
+        "task_graph": dict(record.task_graph),
+        "tasks": tasks,
+        "decisions": list(state.get("decisions") or ()),
+        "failures": [str(f) for f in conductor.get("failures") or ()],
+        "error_message": record.error_message,
+        "paused": record.paused,
+        "pause_reason": record.pause_reason,
+        "created": _iso(record.created) if record.created else None,
+        "updated": _iso(record.updated) if record.updated else None,
+    }

@@ -268,3 +268,60 @@ async def test_sse_execution_stream(server: Running, admin: httpx.AsyncClient) -
                     break
     assert data["entity_type"] == "execution" and data["entity_id"] == 777001
     assert data["status"] == "completed"
+
+
+async def test_workflow_state_with_the_conductors_reasons(admin: httpx.AsyncClient) -> None:
+    pack = await make_pack(admin)
+    created = await admin.post(
+        "/api/v1/workflows",
+        json={
+            "ref": f"{pack}.two",
+            "pack_ref": pack,
+            "label": "Two",
+            "version": "1.0.0",
+            "definition": {
+                "tasks": [
+                    {
+                        "name": "first",
+                        "action": "core.noop",
+                        "next": [
+                            {"when": "{{ succeeded() }}", "do": "second"},
+                            {"when": "{{ failed() }}", "do": "third"},
+                        ],
+                    },
+                    {"name": "second", "action": "core.noop"},
+                    {"name": "third", "action": "core.noop"},
+                ]
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    execution = (
+        await admin.post("/api/v1/executions/execute", json={"action_ref": f"{pack}.two"})
+    ).json()["data"]
+    done = await wait_for_status(admin, execution["id"])
+    assert done["status"] == "completed", done
+    response = await admin.get(f"/api/v1/executions/{execution['id']}/workflow")
+    assert response.status_code == 200, response.text
+    state = response.json()["data"]
+    assert state["execution"] == execution["id"]
+    assert state["task_graph"]["tasks"] == ["first", "second", "third"]
+    assert state["tasks"]["first"]["status"] == "succeeded"
+    assert state["tasks"]["second"]["status"] == "succeeded"
+    assert "third" not in state["tasks"]
+    dispatched = [d for d in state["decisions"] if d["command"] == "DispatchTask"]
+    assert [d["task"] for d in dispatched] == ["first", "second"]
+    evaluations = dispatched[1]["why"]["evaluations"]
+    assert [(e["transition"], e["fired"]) for e in evaluations] == [
+        ("next[0]", True),
+        ("next[1]", False),
+    ]
+    children = (await admin.get("/api/v1/executions", params={"parent": execution["id"]})).json()[
+        "items"
+    ]
+    assert {c["workflow_task"]["task_name"] for c in children} == {"first", "second"}
+    plain = (await admin.get("/api/v1/executions", params={"page_size": 1})).json()["items"][0]
+    if plain["workflow_task"]:
+        return
+    not_workflow = await admin.get(f"/api/v1/executions/{plain['id']}/workflow")
+    assert not_workflow.status_code == 404
