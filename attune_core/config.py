@@ -166,6 +166,20 @@ def _log_level(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> N
         )
 
 
+_NOTIFICATION_SOURCES = ("bus", "postgresql")
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _notification_source(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in _NOTIFICATION_SOURCES:
+        raise _InvalidSetting(
+            attribute.name, f"must be one of {', '.join(_NOTIFICATION_SOURCES)}, got {value!r}"
+        )
+
+
 def _pg_schema(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     # The schema ends up in `SET search_path`, so only plain identifiers are accepted.
     if value and not _PG_IDENTIFIER.fullmatch(value):
@@ -354,6 +368,10 @@ class ServerSettings:
         cors_origins: Origins allowed to call the API from a browser; empty allows none
             besides the API's own.
         request_body_limit: Largest accepted request body in bytes (larger ones get 413).
+        notification_source: Where ``attune serve api`` and ``attune serve notifier`` get the
+            notifications they stream: ``bus`` (``notification.created`` on RabbitMQ) or
+            ``postgresql`` (LISTEN/NOTIFY on the ``notification`` table, which the executors
+            fill). The all-in-one server always uses its bus.
     """
 
     host: str = "127.0.0.1"
@@ -362,6 +380,9 @@ class ServerSettings:
     public_url: str = attrs.field(default="", converter=_strip_slash, validator=_http_url)
     cors_origins: tuple[str, ...] = ()
     request_body_limit: int = attrs.field(default=10 * _MIB, validator=_at_least(1))
+    notification_source: str = attrs.field(
+        default="bus", converter=_lower, validator=_notification_source
+    )
 
 
 @attrs.frozen(kw_only=True)

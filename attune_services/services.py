@@ -35,6 +35,7 @@ from attune_core.errors import ConfigError
 from attune_core.security import SecretBox
 from attune_core.storage import Store
 from attune_services.amqp import RabbitMQBus
+from attune_services.notifier import NotificationHub
 
 __all__ = [
     "SERVICES",
@@ -163,7 +164,6 @@ async def serve_api(
     """Run the REST API and its WebSocket notifier (any number behind a load balancer)."""
     from attune_services.api import ApiContext, create_app
     from attune_services.api._auth import ensure_builtin_sets, ensure_dev_identity
-    from attune_services.notifier import NotificationHub
     from attune_services.run import bind, serve_app
 
     async with _resources(settings) as (store, bus):
@@ -173,7 +173,7 @@ async def serve_api(
         ctx = ApiContext.build(settings, store, bus, SystemClock(), hub=hub)
         sock = bind(settings.server.host, settings.server.port)
         async with anyio.create_task_group() as tg:
-            await tg.start(hub.run)
+            await tg.start(notification_feed(settings, store, hub))
             await tg.start(serve_app, create_app(ctx), sock)
             task_status.started()
 
@@ -187,6 +187,17 @@ async def serve_notifier(
     async with anyio.create_task_group() as tg:
         await tg.start(run_notifier, settings)
         task_status.started()
+
+
+def notification_feed(
+    settings: Settings, store: Store, hub: NotificationHub
+) -> Callable[..., Awaitable[None]]:
+    """What feeds ``hub`` (``server.notification_source``): the bus, or PostgreSQL LISTEN."""
+    if settings.server.notification_source == "postgresql":
+        from attune_services.pg_notify import PgNotificationSource
+
+        return PgNotificationSource(settings.database, store, hub.publish_local).run
+    return hub.run
 
 
 SERVICES: dict[str, Callable[..., Awaitable[None]]] = {

@@ -3,7 +3,8 @@
 Rules of this file:
 
 1. The service serves the same WebSocket endpoint as the API (``install_websocket``), fed by
-   the same :class:`NotificationHub` from the bus (``notification.created``); tokens are
+   the same :class:`NotificationHub` from the bus (``notification.created``) or PostgreSQL
+   LISTEN (``server.notification_source``); tokens are
    checked by the API's :func:`authenticate` against the same database, so a token from
    ``POST /auth/login`` works here unchanged.
 2. ``GET /health`` answers ``{"status": "ok", "service": "notifier"}``; nothing else is served.
@@ -90,7 +91,9 @@ async def serve_notifier(
             ctx = ApiContext.build(settings, store_, bus_, SystemClock(), hub=hub)
             app = create_notifier_app(ctx)
             async with anyio.create_task_group() as tg:
-                await tg.start(hub.run)
+                from attune_services.services import notification_feed
+
+                await tg.start(notification_feed(settings, store_, hub))
                 await tg.start(serve_app, app, sock)
                 url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
                 log.info("attune notifier listening on %s/ws", url)
