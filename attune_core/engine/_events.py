@@ -21,7 +21,7 @@ Rules of this file:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from attune_core.bus import RoutingKey
@@ -35,7 +35,7 @@ from attune_core.rules import RuleError, conditions_match, render_action_params,
 from attune_core.security import SecretBox
 from attune_core.storage import UnitOfWork
 
-__all__ = ["RuleEngine", "parse_trigger_instance", "store_event"]
+__all__ = ["RuleEngine", "parse_trigger_instance", "store_event", "store_events"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,41 @@ async def store_event(
         NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
         ValidationError: the pinned rule belongs to another trigger.
     """
+    [event], messages = await store_events(
+        uow,
+        trigger_ref,
+        [payload],
+        clock=clock,
+        rule_id=rule_id,
+        source_ref=source_ref,
+        config=config,
+        secret_box=secret_box,
+    )
+    return event, messages
+
+
+async def store_events(
+    uow: UnitOfWork,
+    trigger_ref: str,
+    payloads: Sequence[Any],
+    *,
+    clock: Clock,
+    rule_id: int | None = None,
+    source_ref: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    secret_box: SecretBox | None = None,
+) -> tuple[list[Event], list[Publish]]:
+    """:func:`store_event` for several payloads of one trigger, in ``uow``.
+
+    The trigger, the rules and the packs' config are read once for the batch; events,
+    enforcements and executions are inserted with one statement each. Each event meets the
+    rules exactly as if stored alone (same enforcements, same errors recorded).
+
+    Returns:
+        The events in the order of ``payloads``, and the messages to publish once ``uow``
+        has committed (per event: ``event.created``, then its ``enforcement.created`` /
+        ``execution.requested``).
+    """
     trigger = await uow.triggers.find_by_ref(trigger_ref)
     if trigger is None:
         raise NotFound(f"trigger {trigger_ref!r} not found")
@@ -98,28 +133,32 @@ async def store_event(
     if source_ref is not None:
         sensor = await uow.sensors.find_by_ref(source_ref)
         source = sensor.id if sensor is not None else None
-    if payload is None:
-        payload = {}
-    event = await uow.events.create(
-        Event(
-            trigger=trigger.id,
-            trigger_ref=trigger_ref,
-            payload=payload,
-            config=dict(config) if config is not None else None,
-            source=source,
-            source_ref=source_ref,
-            rule=rule_id,
-            rule_ref=rule_ref,
-        )
+    events = await uow.events.create_many(
+        [
+            Event(
+                trigger=trigger.id,
+                trigger_ref=trigger_ref,
+                payload={} if payload is None else payload,
+                config=dict(config) if config is not None else None,
+                source=source,
+                source_ref=source_ref,
+                rule=rule_id,
+                rule_ref=rule_ref,
+            )
+            for payload in payloads
+        ]
     )
-    messages: list[Publish] = [
-        (
-            RoutingKey.EVENT_CREATED,
-            {"event_id": event.id, "trigger_ref": trigger_ref, "rule_id": rule_id},
+    followups = await RuleEngine(clock, secret_box=secret_box).process_many(uow, events)
+    messages: list[Publish] = []
+    for event, followup in zip(events, followups, strict=True):
+        messages.append(
+            (
+                RoutingKey.EVENT_CREATED,
+                {"event_id": event.id, "trigger_ref": trigger_ref, "rule_id": rule_id},
+            )
         )
-    ]
-    messages += await RuleEngine(clock, secret_box=secret_box).process(uow, event)
-    return event, messages
+        messages += followup
+    return events, messages
 
 
 def _has_template(value: Any) -> bool:
@@ -151,20 +190,87 @@ class RuleEngine:
 
     async def process(self, uow: UnitOfWork, event: Event) -> list[Publish]:
         """Create the enforcements and executions of one (just stored) event."""
+        [messages] = await self.process_many(uow, [event])
+        return messages
+
+    async def process_many(self, uow: UnitOfWork, events: Sequence[Event]) -> list[list[Publish]]:
+        """Create the enforcements and executions of (just stored) events of one trigger.
+
+        Returns the messages of each event, in the order of ``events``. The rules are read
+        once per trigger (or pinned rule) and the statements are batched: one INSERT of the
+        enforcements, one of the executions, one UPDATE per outcome.
+        """
+        rules_of: dict[tuple[str, int | None], list[Rule]] = {}
+        configs: dict[str, dict[str, Any]] = {}
+        # (event index, event, rule, params or None, error or None), in evaluation order
+        outcomes: list[tuple[int, Event, Rule, dict[str, Any] | None, dict[str, Any] | None]] = []
+        for index, event in enumerate(events):
+            key = (event.trigger_ref, event.rule)
+            if key not in rules_of:
+                rules_of[key] = await self._rules(uow, event)
+            for rule in rules_of[key]:
+                if rule.pack_ref not in configs:
+                    configs[rule.pack_ref] = await self._pack_config(uow, rule.pack_ref)
+                outcome = self._evaluate(event, rule, configs[rule.pack_ref])
+                if outcome is not None:
+                    params, error = outcome
+                    outcomes.append((index, event, rule, params, error))
+        messages: list[list[Publish]] = [[] for _ in events]
+        if not outcomes:
+            return messages
+        enforcements = await uow.enforcements.create_many(
+            [
+                self._enforcement(event, rule, params if params is not None else error or {})
+                for _, event, rule, params, error in outcomes
+            ]
+        )
+        matched = [
+            (outcome, enforcement)
+            for outcome, enforcement in zip(outcomes, enforcements, strict=True)
+            if outcome[3] is not None
+        ]
+        executions = await uow.executions.create_many(
+            [
+                Execution(
+                    action=rule.action,
+                    action_ref=rule.action_ref,
+                    config=params,
+                    enforcement=enforcement.id,
+                    rule_ref=rule.ref,
+                    trigger_ref=event.trigger_ref,
+                )
+                for (_, event, rule, params, _), enforcement in matched
+            ]
+        )
+        execution_of = {
+            enforcement.id: execution
+            for (_, enforcement), execution in zip(matched, executions, strict=True)
+        }
+        ids = [e.id for e in enforcements if e.id is not None]
+        processed = [i for i in ids if i in execution_of]
+        disabled = [i for i in ids if i not in execution_of]
+        if processed:
+            await uow.enforcements.resolve_many(processed, EnforcementStatus.PROCESSED)
+        if disabled:
+            await uow.enforcements.resolve_many(disabled, EnforcementStatus.DISABLED)
+        for (index, *_), enforcement in zip(outcomes, enforcements, strict=True):
+            messages[index].append(
+                (RoutingKey.ENFORCEMENT_CREATED, {"enforcement_id": enforcement.id})
+            )
+            execution = execution_of.get(enforcement.id)
+            if execution is not None:
+                messages[index].append(
+                    (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+                )
+        return messages
+
+    async def _rules(self, uow: UnitOfWork, event: Event) -> list[Rule]:
         if event.rule is not None:
             pinned = await uow.rules.find(event.rule)
             rules = [pinned] if pinned is not None and pinned.enabled else []
         else:
             rules = await uow.rules.list_enabled_for_trigger(event.trigger_ref)
-        messages: list[Publish] = []
-        configs: dict[str, dict[str, Any]] = {}
-        for rule in rules:
-            if rule.trigger_ref != event.trigger_ref:
-                continue
-            if rule.pack_ref not in configs:
-                configs[rule.pack_ref] = await self._pack_config(uow, rule.pack_ref)
-            messages += await self._apply(uow, event, rule, configs[rule.pack_ref])
-        return messages
+        return [rule for rule in rules if rule.trigger_ref == event.trigger_ref]
 
     async def _pack_config(self, uow: UnitOfWork, pack_ref: str) -> dict[str, Any]:
         pack = await uow.packs.find_by_ref(pack_ref)
@@ -180,17 +286,19 @@ class RuleEngine:
         )
         return resolve_config(config, keystore)
 
-    async def _apply(
-        self, uow: UnitOfWork, event: Event, rule: Rule, pack_config: dict[str, Any]
-    ) -> list[Publish]:
+    def _evaluate(
+        self, event: Event, rule: Rule, pack_config: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None] | None:
+        """``None`` when the rule does not match; else ``(params, None)``, or ``(None,
+        error)`` when the conditions or ``action_params`` cannot be evaluated."""
         now = self._clock.now()
         context = rule_context(event, rule, pack_config=pack_config, now=now)
         stage = "conditions"
         try:
             if not conditions_match(rule.conditions, context, now=now):
-                return []
+                return None
             stage = "action_params"
-            params = render_action_params(rule.action_params, context)
+            return render_action_params(rule.action_params, context), None
         except RuleError as exc:
             log.info(
                 "rule %s cannot be evaluated for event %s: %s",
@@ -199,29 +307,7 @@ class RuleEngine:
                 exc,
                 extra={"rule_ref": rule.ref, "event_id": event.id},
             )
-            enforcement = await uow.enforcements.create(
-                self._enforcement(event, rule, {"error": str(exc), "stage": stage})
-            )
-            assert enforcement.id is not None
-            await uow.enforcements.resolve(enforcement.id, EnforcementStatus.DISABLED)
-            return [(RoutingKey.ENFORCEMENT_CREATED, {"enforcement_id": enforcement.id})]
-        enforcement = await uow.enforcements.create(self._enforcement(event, rule, params))
-        assert enforcement.id is not None
-        execution = await uow.executions.create(
-            Execution(
-                action=rule.action,
-                action_ref=rule.action_ref,
-                config=params,
-                enforcement=enforcement.id,
-                rule_ref=rule.ref,
-                trigger_ref=event.trigger_ref,
-            )
-        )
-        await uow.enforcements.resolve(enforcement.id, EnforcementStatus.PROCESSED)
-        return [
-            (RoutingKey.ENFORCEMENT_CREATED, {"enforcement_id": enforcement.id}),
-            (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id}),
-        ]
+            return None, {"error": str(exc), "stage": stage}
 
     @staticmethod
     def _enforcement(event: Event, rule: Rule, config: dict[str, Any]) -> Enforcement:

@@ -88,6 +88,8 @@ __all__ = [
     "validate_pack_ref",
 ]
 
+# Ids per IN (...) list of a batched statement: well below SQLite's limit of bound parameters.
+_IN_CHUNK = 500
 PACK_REF = re.compile(r"^[a-z][a-z0-9_-]+$")
 # "<pack>.<name>"; the name part may itself contain dots ("core.python.3_12" is fine).
 COMPONENT_REF = re.compile(r"^[a-z][a-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -353,6 +355,28 @@ class EnforcementRepository(Repository[Enforcement]):
         return await self.transition(
             id, expected=EnforcementStatus.CREATED, new=status, resolved_at=self._now()
         )
+
+    async def resolve_many(
+        self, ids: Sequence[int], status: EnforcementStatus
+    ) -> list[Enforcement]:
+        """:meth:`resolve` for several enforcements in one statement (batched ingestion);
+        returns those that were still ``created``."""
+        if status is EnforcementStatus.CREATED:
+            raise ValidationError("an enforcement resolves to processed or disabled")
+        resolved: list[Enforcement] = []
+        c = self.table.c
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            statement = (
+                sa.update(self.table)
+                .where(c.id.in_(chunk), c.status == EnforcementStatus.CREATED)
+                .values(status=status, resolved_at=self._now())
+                .returning(self.table)
+            )
+            for entity in await self._all(statement):
+                self._announce_status(entity, EnforcementStatus.CREATED)
+                resolved.append(entity)
+        return resolved
 
 
 _EXECUTION_HISTORY = HistorySpec(

@@ -217,3 +217,52 @@ async def test_notifications_are_stored_in_the_notification_table(attune: Attune
     [event_row] = await attune.notifications(entity_type="event", entity=event.id)
     assert event_row.channel == "event_created" and event_row.content is not None
     assert event_row.content["payload"]["trigger_ref"] == "core.webhook"
+
+
+async def test_fire_many_stores_each_event_as_fire_would(attune: Attune) -> None:
+    await attune.create_rule(
+        "demo.batch_greet",
+        trigger_ref="core.webhook",
+        action_ref="demo.greet",
+        conditions=[{"field": "payload.severity", "operator": "equals", "value": "critical"}],
+        action_params={"name": "{{ event.payload.host }}"},
+    )
+    await attune.create_rule(
+        "demo.batch_broken",
+        trigger_ref="core.webhook",
+        action_ref="core.noop",
+        action_params={"n": "{{ event.payload.host + 1 }}"},
+    )
+    payloads = [
+        {"severity": "critical", "host": "web-1"},
+        {"severity": "info", "host": "web-2"},
+        {"severity": "critical", "host": "web-3"},
+    ]
+    async with attune.subscribe("entity_type:enforcement") as notifications:
+        events = await attune.fire_many("core.webhook", payloads)
+        assert [e.payload for e in events] == payloads
+        assert len({e.id for e in events}) == 3
+        runs = await finished(attune, "demo.batch_greet", 2)
+        seen = []
+        with anyio.move_on_after(2):
+            while len(seen) < 10:  # 5 enforcements, created and resolved
+                seen.append(await notifications.get())
+    assert [(r.config or {})["name"] for r in runs] == ["web-1", "web-3"]
+    assert all(r.status is ExecutionStatus.COMPLETED for r in runs)
+    for event, payload in zip(events, payloads, strict=True):
+        by_rule = {e.rule_ref: e for e in await attune.enforcements(event=event.id)}
+        broken = by_rule.pop("demo.batch_broken")
+        assert broken.status is EnforcementStatus.DISABLED
+        assert broken.config is not None and broken.config["stage"] == "action_params"
+        if payload["severity"] == "critical":
+            [greet] = by_rule.values()
+            assert greet.status is EnforcementStatus.PROCESSED and greet.resolved_at
+            [run] = [r for r in runs if (r.config or {})["name"] == payload["host"]]
+            assert run.enforcement == greet.id
+        else:
+            assert by_rule == {}
+    types = sorted(n["notification_type"] for n in seen)
+    assert types == ["enforcement_created"] * 5 + ["enforcement_status_changed"] * 5
+    assert await attune.fire_many("core.webhook", []) == []
+    with pytest.raises(NotFound):
+        await attune.fire_many("demo.no_such_trigger", [{}])
