@@ -1,0 +1,148 @@
+import type { APIRequestContext } from "@playwright/test";
+import { expect, shot, test, unique } from "./fixtures";
+
+async function execute(api: APIRequestContext, action_ref: string, parameters: Record<string, unknown> = {}) {
+  const response = await api.post("/api/v1/executions/execute", { data: { action_ref, parameters } });
+  expect(response.status(), await response.text()).toBe(201);
+  return (await response.json()).data as { id: number };
+}
+
+async function waitEnded(api: APIRequestContext, id: number) {
+  await expect
+    .poll(async () => (await (await api.get(`/api/v1/executions/${id}`)).json()).data.status, { timeout: 45_000 })
+    .toMatch(/completed|failed|cancelled|timeout|abandoned/);
+}
+
+test("an action runs and completes live on its detail page, with its output", async ({ signedIn: page, api }) => {
+  const message = unique("hello-");
+  const { id } = await execute(api, "core.local", { cmd: `sleep 3; echo ${message}` });
+  await page.goto(`/executions/${id}`);
+  await expect(page.getByRole("heading", { level: 1, name: `Execution #${id}` })).toBeVisible();
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = "same page"));
+  const status = page.getByTestId("execution-status");
+  await expect(status).toHaveText("completed", { timeout: 45_000 });
+  await expect(page.getByLabel("stdout log")).toContainText(message);
+  // no reload happened: the marker set after the first render is still there
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe("same page");
+  await expect(page.getByLabel("Status history")).toContainText("running");
+  await expect(page.getByRole("link", { name: "core.local" }).first()).toHaveAttribute("href", "/actions/core.local");
+  await shot(page, "execution-detail");
+});
+
+test("cancel and re-run ask for confirmation and act", async ({ signedIn: page, api }) => {
+  const { id } = await execute(api, "core.sleep", { seconds: 60 });
+  await page.goto(`/executions/${id}`);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  const dialog = page.getByRole("dialog", { name: `Cancel execution #${id}?` });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Cancel execution" }).click();
+  await expect(page.getByTestId("execution-status")).toHaveText(/canceling|cancelled/, { timeout: 30_000 });
+  await expect(page.getByTestId("execution-status")).toHaveText("cancelled", { timeout: 30_000 });
+
+  await page.getByRole("button", { name: "Re-run" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Re-run" }).click();
+  await expect(page).not.toHaveURL(new RegExp(`/executions/${id}$`));
+  await expect(page.getByText(`Re-run of`)).toBeVisible();
+  const rerunId = Number(page.url().split("/").pop());
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel execution" }).click();
+  await waitEnded(api, rerunId);
+});
+
+test("list filters live in the URL: they survive a reload and the back button", async ({ signedIn: page, api }) => {
+  const marker = unique("m");
+  const echo = await execute(api, "core.echo", { message: marker });
+  const noop = await execute(api, "core.noop");
+  await waitEnded(api, echo.id);
+  await waitEnded(api, noop.id);
+
+  await page.goto("/executions");
+  const table = page.getByRole("table", { name: "Executions" });
+  await expect(table.getByRole("row", { name: new RegExp(`#${echo.id}\\b`) })).toBeVisible();
+  await expect(table.getByRole("row", { name: new RegExp(`#${noop.id}\\b`) })).toBeVisible();
+  await shot(page, "executions");
+
+  await page.getByLabel("Status").selectOption("completed");
+  await expect(page).toHaveURL(/status=completed/);
+  await page.getByLabel("Action").fill("core.echo");
+  await page.getByLabel("Action").press("Enter");
+  await expect(page).toHaveURL(/status=completed.*action_ref=core\.echo/);
+  await expect(table.getByRole("row", { name: new RegExp(`#${echo.id}\\b`) })).toBeVisible();
+  await expect(table.getByRole("row", { name: new RegExp(`#${noop.id}\\b`) })).toHaveCount(0);
+
+  await page.reload();
+  await expect(page.getByLabel("Action")).toHaveValue("core.echo");
+  await expect(page.getByLabel("Status")).toHaveValue("completed");
+  await expect(table.getByRole("row", { name: new RegExp(`#${echo.id}\\b`) })).toBeVisible();
+  await expect(table.getByRole("row", { name: new RegExp(`#${noop.id}\\b`) })).toHaveCount(0);
+
+  await page.goBack();
+  await expect(page).not.toHaveURL(/action_ref/);
+  await expect(page.getByLabel("Action")).toHaveValue("");
+  await expect(page.getByLabel("Status")).toHaveValue("completed");
+  await expect(table.getByRole("row", { name: new RegExp(`#${noop.id}\\b`) })).toBeVisible();
+
+  await page.getByLabel("Top-level only").check();
+  await expect(page).toHaveURL(/top_level_only=true/);
+  await page.getByRole("button", { name: /Clear filters/ }).first().click();
+  await expect(page).toHaveURL(/\/executions$/);
+});
+
+test("a new execution appears in the list live and its status changes without reload", async ({ signedIn: page, api }) => {
+  await page.goto("/executions");
+  await expect(page.getByTestId("executions-live")).toHaveText("updates live");
+  const { id } = await execute(api, "core.local", { cmd: "sleep 2" });
+  const row = page.getByRole("table", { name: "Executions" }).getByRole("row", { name: new RegExp(`#${id}\\b`) });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("completed", { timeout: 45_000 });
+  await row.click();
+  await expect(page).toHaveURL(new RegExp(`/executions/${id}$`));
+});
+
+test("a workflow execution lists its tasks, their executions and the conductor's reasons", async ({ signedIn: page, api }) => {
+  const pack = unique("wfpack");
+  const created = await api.post("/api/v1/packs", { data: { ref: pack, label: "E2E workflows", version: "1.0.0" } });
+  expect(created.status(), await created.text()).toBe(201);
+  const workflow = await api.post("/api/v1/workflows", {
+    data: {
+      ref: `${pack}.two`,
+      pack_ref: pack,
+      label: "Two",
+      version: "1.0.0",
+      definition: {
+        tasks: [
+          {
+            name: "first",
+            action: "core.noop",
+            next: [
+              { when: "{{ succeeded() }}", do: "second" },
+              { when: "{{ failed() }}", do: "cleanup" },
+            ],
+          },
+          { name: "second", action: "core.echo", input: { message: "second says hi" } },
+          { name: "cleanup", action: "core.noop" },
+        ],
+      },
+    },
+  });
+  expect(workflow.status(), await workflow.text()).toBe(201);
+  const { id } = await execute(api, `${pack}.two`);
+  await page.goto(`/executions/${id}`);
+  await expect(page.getByTestId("execution-status")).toHaveText("completed", { timeout: 45_000 });
+  const tasks = page.getByRole("list", { name: "Workflow tasks" });
+  await expect(tasks.getByTestId("task-first")).toContainText("succeeded");
+  await expect(tasks.getByTestId("task-second")).toContainText("succeeded");
+  await expect(tasks.getByTestId("task-cleanup")).toContainText("not reached");
+  const transitions = page.getByRole("list", { name: "Transitions of first" });
+  await expect(transitions).toContainText("taken");
+  await expect(transitions).toContainText("not taken");
+  const children = page.getByRole("navigation", { name: "Child executions" });
+  await expect(children.getByRole("link")).toHaveCount(2);
+  await children.getByRole("link").last().click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Execution #");
+  await expect(page.getByText("task second")).toBeVisible();
+  await expect(page.getByLabel("stdout log")).toContainText("second says hi");
+  await page.getByRole("link", { name: `#${id}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/executions/${id}$`));
+  await shot(page, "execution-workflow");
+});
