@@ -735,6 +735,23 @@ WORKFLOW_FILE = model(
     tags=arr(STR, nullable=True),
 )
 WORKFLOW_FILE_RESULT = model("WorkflowFileResult", path=STR, workflow=ref(WORKFLOW))
+WORKFLOW_PROBLEM = model(
+    "WorkflowProblem",
+    path=STR,
+    message=STR,
+    severity=enum("error", "warning"),
+    line=NINT,
+    task=NSTR,
+    field=NSTR,
+    column=NINT,
+)
+WORKFLOW_VALIDATE = model("WorkflowValidateRequest", ref=NSTR, definition=OBJ, content=NSTR)
+WORKFLOW_VALIDATION = model(
+    "WorkflowValidation",
+    valid=BOOL,
+    problems=arr(ref(WORKFLOW_PROBLEM)),
+    warnings=arr(ref(WORKFLOW_PROBLEM)),
+)
 INQUIRY = model(
     "Inquiry",
     id=INT,

@@ -11,6 +11,7 @@ from attune_core.errors import Conflict, ValidationError
 from attune_core.model import Action, WorkflowDefinition
 from attune_core.security import Operation, Resource
 from attune_core.storage import UnitOfWork
+from attune_core.workflow import WorkflowDefinitionError, parse_workflow
 from attune_services.api import _models as m
 from attune_services.api._routing import Call, Param, page_of, paging
 from attune_services.api.routes import _serialize as s
@@ -283,3 +284,35 @@ async def create_workflow_file(call: Call, ref: str) -> object:
         data = await s.one(s.workflows, uow, workflow)
     path = await _write_file(call, ref, name, definition)
     return {"path": path, "workflow": m.WORKFLOW.render(data)}
+
+
+@api.route(
+    "POST",
+    "/api/v1/workflows/validate",
+    summary="Validate a workflow definition without saving it (every problem, with its task)",
+    tag=T,
+    resource=WF,
+    op=R,
+    body=m.WORKFLOW_VALIDATE,
+    response=m.WORKFLOW_VALIDATION,
+)
+async def validate_workflow(call: Call) -> object:
+    ref = call.body.get("ref") or None
+    source: Any = call.body.get("content") or dict(call.body.get("definition") or {})
+    try:
+        parsed = parse_workflow(source, ref=ref or "draft.workflow")
+    except WorkflowDefinitionError as exc:
+        problems = [p.to_dict() for p in exc.problems]
+        warnings = [p.to_dict() for p in exc.warnings]
+    except ValidationError as exc:
+        problems = [{"path": "", "message": str(exc), "severity": "error"}]
+        warnings = []
+    else:
+        problems = []
+        warnings = [p.to_dict() for p in parsed.warnings]
+    render = m.WORKFLOW_PROBLEM.render
+    return {
+        "valid": not problems,
+        "problems": [render(p) for p in problems],
+        "warnings": [render(p) for p in warnings],
+    }
