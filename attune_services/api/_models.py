@@ -548,6 +548,10 @@ RULE_CREATE = model(
     enabled=NBOOL,
 )
 RULE_UPDATE = partial(RULE_CREATE, "RuleUpdate")
+RULE_CHECK = model("RuleCheck", conditions=ANY, trigger_ref=NSTR, trigger_params=NOBJ)
+RULE_CHECK_RESULT = model(
+    "RuleCheckResult", required=("valid", "error"), valid=BOOL, error=NSTR, details=ANY
+)
 WEBHOOK_BODY = model(
     "WebhookRequest",
     required=("payload",),

@@ -18,6 +18,7 @@ from typing import Any
 
 from attune_core.bus import RoutingKey
 from attune_core.engine._timers import TIMER_TRIGGERS, schedule_for
+from attune_core.errors import ValidationError
 from attune_core.model import Rule
 from attune_core.rules import validate_conditions
 from attune_core.security import Operation, Resource
@@ -120,6 +121,27 @@ async def create_rule(call: Call) -> object:
         rule = await uow.rules.create(Rule(is_adhoc=True, **values))
     await _announce(call, RoutingKey.RULE_CREATED, rule)
     return rule
+
+
+@api.route(
+    "POST",
+    "/api/v1/rules/validate",
+    summary="Check rule conditions and trigger parameters without saving",
+    tag=T,
+    resource=RU,
+    op=R,
+    body=m.RULE_CHECK,
+    response=m.RULE_CHECK_RESULT,
+)
+async def validate_rule(call: Call) -> object:
+    """What creating the rule would say about its conditions (an expression that does not
+    compile, an unknown operator) and timer parameters, as ``{valid, error}`` (always 200)."""
+    values = _normalise(dict(call.body))
+    try:
+        _check(values)
+    except ValidationError as exc:
+        return {"valid": False, "error": str(exc), "details": exc.details}
+    return {"valid": True, "error": None, "details": None}
 
 
 @api.route(
