@@ -230,6 +230,15 @@ PERMISSION_SET = model(
     created=DT,
     updated=DT,
 )
+PERMISSION_SET_CREATE = model(
+    "PermissionSetCreate",
+    required=("ref",),
+    ref=STR,
+    pack_ref=NSTR,
+    label=NSTR,
+    description=NSTR,
+    grants=arr(OBJ),
+)
 PERMISSION_SET_UPDATE = model("PermissionSetUpdate", label=NSTR, description=NSTR, grants=arr(OBJ))
 ASSIGNMENT = model("PermissionAssignment", id=INT, identity=INT, permset=INT, created=DT)
 ASSIGNMENT_CREATE = model(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from attune_core.errors import BadRequest, Conflict, ValidationError
-from attune_core.model import PermissionAssignment
+from attune_core.model import PermissionAssignment, PermissionSet
 from attune_core.security import Operation, Resource, hash_password, merge_grants, validate_grants
 from attune_core.storage import UnitOfWork
 from attune_services.api import _models as m
 from attune_services.api._auth import create_identity
-from attune_services.api._routing import Call, list_repo
+from attune_services.api._routing import Call, Param, list_repo
 from attune_services.api.routes import _serialize as s
 from attune_services.api.routes._registry import api
 
@@ -263,6 +263,30 @@ async def list_sets(call: Call) -> object:
 
 
 @api.route(
+    "POST",
+    "/api/v1/permissions/sets",
+    summary="Create a permission set",
+    tag="permissions",
+    resource=PM,
+    op=C,
+    body=m.PERMISSION_SET_CREATE,
+    response=m.PERMISSION_SET,
+    status=201,
+)
+async def create_set(call: Call) -> object:
+    values = {k: v for k, v in call.body.items() if v is not None}
+    problems = validate_grants(values.get("grants", []))
+    if problems:
+        raise ValidationError(problems[0], field="grants", details=problems)
+    async with call.ctx.store.transaction() as uow:
+        if values.get("pack_ref"):
+            values["pack"] = await uow.packs.id_of(values["pack_ref"])
+        permset = await uow.permission_sets.create(PermissionSet(**values))
+    call.ctx.forget_subjects()
+    return permset
+
+
+@api.route(
     "PUT",
     "/api/v1/permissions/sets/<int:id>",
     summary="Change a permission set",
@@ -301,6 +325,32 @@ async def set_roles(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
         await uow.permission_sets.get(id)
     return await _assign(call, int(call.body["identity"]), id)
+
+
+@api.route(
+    "GET",
+    "/api/v1/permissions/assignments",
+    summary="List assignments (who holds which permission set)",
+    tag="permissions",
+    resource=PM,
+    op=R,
+    response=m.ASSIGNMENT,
+    kind="list",
+    query=[
+        Param("identity", m.INT, "an identity's id"),
+        Param("permset", m.INT, "a permission set's id"),
+    ],
+)
+async def list_assignments(call: Call) -> object:
+    filters: dict[str, int] = {}
+    for name in ("identity", "permset"):
+        value = call.arg(name)
+        if value is not None:
+            try:
+                filters[name] = int(value)
+            except ValueError:
+                raise BadRequest(f"{name} must be an integer id") from None
+    return await list_repo(call, "permission_assignments", filters=filters)
 
 
 @api.route(

@@ -365,3 +365,38 @@ async def test_analytics_and_history(admin: httpx.AsyncClient) -> None:
     await admin.post(f"/api/v1/workers/{workers[0]['id']}/uncordon")
     runtimes = (await admin.get("/api/v1/runtimes")).json()["items"]
     assert "core.shell" in [r["ref"] for r in runtimes]
+
+
+async def test_permission_set_create_and_assignment_list(admin: httpx.AsyncClient) -> None:
+    ref = f"ops.{unique('set')}"
+    grants = [{"resource": "key", "operations": ["read"]}]
+    created = await admin.post(
+        "/api/v1/permissions/sets", json={"ref": ref, "label": "Ops", "grants": grants}
+    )
+    assert created.status_code == 201, created.text
+    permset = created.json()["data"]
+    assert permset["ref"] == ref and permset["label"] == "Ops" and permset["grants"]
+    assert (await admin.post("/api/v1/permissions/sets", json={"ref": ref})).status_code == 409
+    bad = await admin.post(
+        "/api/v1/permissions/sets", json={"ref": f"{ref}x", "grants": [{"resource": "nope"}]}
+    )
+    assert bad.status_code == 422
+    assert (await admin.post("/api/v1/permissions/sets", json={"ref": "Bad"})).status_code == 422
+
+    ident = (
+        await admin.post(
+            "/api/v1/identities", json={"login": unique("who"), "password": "Password1!"}
+        )
+    ).json()["data"]
+    given = await admin.post(
+        "/api/v1/permissions/assignments", json={"identity": ident["id"], "permset": permset["id"]}
+    )
+    assert given.status_code == 201
+    listed = await admin.get("/api/v1/permissions/assignments", params={"identity": ident["id"]})
+    items = listed.json()["items"]
+    assert [(a["identity"], a["permset"]) for a in items] == [(ident["id"], permset["id"])]
+    by_set = await admin.get("/api/v1/permissions/assignments", params={"permset": permset["id"]})
+    assert [a["id"] for a in by_set.json()["items"]] == [given.json()["data"]["id"]]
+    assert (
+        await admin.get("/api/v1/permissions/assignments", params={"identity": "x"})
+    ).status_code == 400
