@@ -46,7 +46,7 @@ test: $(STAMP) web
 # Vitest units, then Playwright end to end against a real `attune up` in Debian's Chromium.
 test-web: web
 	web/scripts/ensure-chromium.sh
-	cd web && npm run --silent test:unit && npm run --silent test:e2e
+	cd web && npm run --silent size && npm run --silent test:unit && npm run --silent test:e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit
