@@ -18,6 +18,7 @@ import {
   type KeyFormValues,
   OWNER_TYPES,
   ownerLabel,
+  plural,
   updateBody,
   validateKey,
   valueText,
@@ -241,7 +242,7 @@ export default function KeyList() {
           </Button>
         )}
         <span className="ml-auto text-sm text-slate-500">
-          {list.data ? `${list.data.pages[0]?.pagination.total_items ?? list.rows.length} keys` : ""}
+          {list.data ? plural(list.data.pages[0]?.pagination.total_items ?? list.rows.length, "key") : ""}
         </span>
       </div>
       {list.isPending ? (

@@ -84,3 +84,8 @@ export function updateBody(form: KeyFormValues): Schemas["KeyUpdate"] {
 export function ownerLabel(key: Pick<Schemas["Key"], "owner_type" | "owner">): string {
   return key.owner_type === "system" || !key.owner ? key.owner_type : `${key.owner_type} ${key.owner}`;
 }
+
+/** "1 key", "3 keys". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
