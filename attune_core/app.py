@@ -29,7 +29,7 @@ from attune_core.bus import InMemoryBus, RoutingKey
 from attune_core.clock import SystemClock
 from attune_core.config import Settings, load_settings
 from attune_core.engine._analytics import Analytics, RetentionJob, window
-from attune_core.engine._events import parse_trigger_instance, store_event, store_events
+from attune_core.engine._events import EventIntake, parse_trigger_instance, store_events
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._inquiries import respond as respond_to_inquiry
@@ -104,7 +104,11 @@ class Attune:
         )
         self.sensor_host = sensor_host or SensorHost(store, bus, clock, settings)
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
-        self.webhooks = WebhookReceiver(store, bus, clock, secret_box=self.secret_box)
+        # Events fired concurrently (fire, webhooks, the API of attune up) share transactions.
+        self.intake = EventIntake(store, bus, clock, secret_box=self.secret_box)
+        self.webhooks = WebhookReceiver(
+            store, bus, clock, secret_box=self.secret_box, intake=self.intake
+        )
         self.analytics = Analytics(store)
         self.retention = RetentionJob(store, clock, settings.retention)
         self._waiters: dict[int, anyio.Event] = {}
@@ -383,19 +387,9 @@ class Attune:
             ValidationError: a malformed ``trigger_instance_id``.
         """
         rule_id = parse_trigger_instance(trigger_instance_id)
-        async with self.store.transaction() as uow:
-            event, messages = await store_event(
-                uow,
-                trigger_ref,
-                payload,
-                clock=self.clock,
-                rule_id=rule_id,
-                config=config,
-                source_ref=source_ref,
-                secret_box=self.secret_box,
-            )
-        await publish_all(self.bus, messages)
-        return event
+        return await self.intake.fire(
+            trigger_ref, payload, rule_id=rule_id, config=config, source_ref=source_ref
+        )
 
     async def fire_many(
         self,

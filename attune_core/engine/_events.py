@@ -20,22 +20,32 @@ Rules of this file:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio
+import attrs
+
 from attune_core.bus import RoutingKey
 from attune_core.engine._keys import keystore_for, resolve_config
-from attune_core.engine._messages import Publish
+from attune_core.engine._messages import Publish, publish_all
 from attune_core.errors import NotFound, ValidationError
 from attune_core.expr import is_template
 from attune_core.model import Enforcement, EnforcementStatus, Event, Execution, Rule
-from attune_core.ports import Clock
+from attune_core.ports import Bus, Clock
 from attune_core.rules import RuleError, conditions_match, render_action_params, rule_context
 from attune_core.security import SecretBox
-from attune_core.storage import UnitOfWork
+from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["RuleEngine", "parse_trigger_instance", "store_event", "store_events"]
+__all__ = [
+    "EventIntake",
+    "RuleEngine",
+    "parse_trigger_instance",
+    "store_event",
+    "store_events",
+]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +169,135 @@ async def store_events(
         )
         messages += followup
     return events, messages
+
+
+@attrs.define(eq=False)
+class _Submitted:
+    """One event waiting in an :class:`EventIntake` for the batch that stores it."""
+
+    trigger_ref: str
+    payload: Any
+    rule_id: int | None
+    source_ref: str | None
+    config: Mapping[str, Any] | None
+    event: Event | None = None
+    error: BaseException | None = None
+    taken: bool = False
+
+    @property
+    def group(self) -> tuple[Any, ...]:
+        """Events of one group are stored by one :func:`store_events` call."""
+        try:
+            config = json.dumps(self.config, sort_keys=True, default=str)
+        except (TypeError, ValueError):  # not comparable: a group of its own
+            config = str(id(self))
+        return (self.trigger_ref, self.rule_id, self.source_ref, config)
+
+
+class EventIntake:
+    """Stores events fired concurrently in shared transactions (group commit).
+
+    ``fire`` behaves like one transaction per event (:func:`store_event`, then the messages
+    published), but events submitted while a batch is being stored wait for the next batch
+    and are stored together: one transaction and one statement per kind of row for all of
+    them (:func:`store_events` per trigger). A lone event is a batch of one, stored at once;
+    nothing waits for company. Concurrent sources (webhook requests, sensors, timers, API
+    clients) so get the batched rate without knowing about each other.
+
+    An error is delivered to the events it concerns only: when a batch fails, its groups
+    (events of one trigger, pinned rule, source and config) are retried one by one, and the
+    events of a failing group one by one, each in its own transaction.
+    """
+
+    def __init__(
+        self, store: Store, bus: Bus, clock: Clock, *, secret_box: SecretBox | None = None
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._box = secret_box
+        self._pending: list[_Submitted] = []
+        self._leader = anyio.Lock()
+        self.transactions = 0  # how many it ran (events / transactions = the batching)
+
+    async def fire(
+        self,
+        trigger_ref: str,
+        payload: Any = None,
+        *,
+        rule_id: int | None = None,
+        source_ref: str | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Store one event and apply its rules; returns once committed and published.
+
+        Raises:
+            NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
+            ValidationError: the pinned rule belongs to another trigger.
+        """
+        item = _Submitted(trigger_ref, payload, rule_id, source_ref, config)
+        self._pending.append(item)
+        try:
+            async with self._leader:
+                if not item.taken:
+                    batch, self._pending = self._pending, []
+                    for taken in batch:
+                        taken.taken = True
+                    # Shielded: the batch holds other callers' events; it is short (statements
+                    # of one transaction) and a cancelled leader must not drop them.
+                    with anyio.CancelScope(shield=True):
+                        await self._store_batch(batch)
+        except BaseException:
+            if not item.taken:  # cancelled before any batch took it: it was never stored
+                self._pending.remove(item)
+            raise
+        if item.error is not None:
+            raise item.error
+        assert item.event is not None
+        return item.event
+
+    async def _store_batch(self, batch: list[_Submitted]) -> None:
+        groups: dict[tuple[Any, ...], list[_Submitted]] = {}
+        for item in batch:
+            groups.setdefault(item.group, []).append(item)
+        if not await self._store_groups(list(groups.values())) and len(batch) > 1:
+            for group in groups.values():
+                if not await self._store_groups([group]) and len(group) > 1:
+                    for item in group:
+                        await self._store_groups([[item]])
+
+    async def _store_groups(self, groups: list[list[_Submitted]]) -> bool:
+        """Store ``groups`` in one transaction; on failure record the error on every item
+        and return ``False``."""
+        messages: list[Publish] = []
+        stored: list[tuple[list[_Submitted], list[Event]]] = []
+        self.transactions += 1
+        try:
+            async with self._store.transaction() as uow:
+                for group in groups:
+                    first = group[0]
+                    events, published = await store_events(
+                        uow,
+                        first.trigger_ref,
+                        [item.payload for item in group],
+                        clock=self._clock,
+                        rule_id=first.rule_id,
+                        source_ref=first.source_ref,
+                        config=first.config,
+                        secret_box=self._box,
+                    )
+                    stored.append((group, events))
+                    messages += published
+        except Exception as exc:
+            for group in groups:
+                for item in group:
+                    item.error = exc
+            return False
+        for group, events in stored:
+            for item, event in zip(group, events, strict=True):
+                item.event, item.error = event, None
+        await publish_all(self._bus, messages)
+        return True
 
 
 def _has_template(value: Any) -> bool:

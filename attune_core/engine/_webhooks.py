@@ -31,8 +31,7 @@ from typing import Any
 
 import attrs
 
-from attune_core.engine._events import store_event
-from attune_core.engine._messages import publish_all
+from attune_core.engine._events import EventIntake
 from attune_core.errors import (
     BadRequest,
     Forbidden,
@@ -178,12 +177,17 @@ class WebhookReceiver:
     """Checks and turns webhook requests into events (see the module rules)."""
 
     def __init__(
-        self, store: Store, bus: Bus, clock: Clock, *, secret_box: SecretBox | None = None
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        *,
+        secret_box: SecretBox | None = None,
+        intake: EventIntake | None = None,
     ) -> None:
         self._store = store
-        self._box = secret_box
-        self._bus = bus
         self._clock = clock
+        self._intake = intake or EventIntake(store, bus, clock, secret_box=secret_box)
         self._hits: dict[int, deque[datetime]] = {}
 
     async def receive(
@@ -248,9 +252,4 @@ class WebhookReceiver:
         return True
 
     async def _store_event(self, trigger: Trigger, payload: Any) -> Event:
-        async with self._store.transaction() as uow:
-            event, messages = await store_event(
-                uow, trigger.ref, payload, clock=self._clock, secret_box=self._box
-            )
-        await publish_all(self._bus, messages)
-        return event
+        return await self._intake.fire(trigger.ref, payload)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from attune_core.config import Settings
+from attune_core.engine._events import EventIntake
 from attune_core.ports import Bus, Clock
 from attune_core.security import SecretBox, TokenService
 from attune_core.storage import Store
@@ -63,6 +64,9 @@ class ApiContext:
     login_limiter: RateLimiter = attrs.Factory(RateLimiter)
     webhook_limiter: RateLimiter = attrs.Factory(RateLimiter)
     subjects: dict[int, tuple[float, Any]] = attrs.Factory(dict)
+    # Events the API stores (webhooks, POST /events); the engine's own intake when embedded,
+    # so that all of the process's concurrent events share transactions.
+    intake: EventIntake | None = None
     started: float = attrs.Factory(time.monotonic)
 
     def executor(self) -> Any:
@@ -92,15 +96,22 @@ class ApiContext:
             sensor_ttl=security.sensor_token_ttl,
             now=clock.now,
         )
+        secrets = SecretBox(security.encryption_key)
+        intake = (
+            attune.intake
+            if attune is not None
+            else EventIntake(store, bus, clock, secret_box=secrets)
+        )
         return cls(
             settings=settings,
             store=store,
             bus=bus,
             clock=clock,
             tokens=tokens,
-            secrets=SecretBox(security.encryption_key),
+            secrets=secrets,
             attune=attune,
             hub=hub,
+            intake=intake,
         )
 
     def forget_subjects(self) -> None:

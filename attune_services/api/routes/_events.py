@@ -2,11 +2,12 @@
 
 Rules of this file:
 
-1. Every event the API receives goes through :func:`attune_core.engine._events.store_event`
-   in one transaction: the event, the enforcements of its matching rules and their executions
-   commit together, exactly as for ``Attune.fire`` and the engine's webhook receiver. This
-   needs only the Store, the Bus and the Clock of the :class:`ApiContext`, so it works the same
-   in the all-in-one server and in a distributed API (no ``Attune`` facade required).
+1. Every event the API receives goes through the context's
+   :class:`attune_core.engine._events.EventIntake`: the event, the enforcements of its matching
+   rules and their executions commit together, exactly as for ``Attune.fire`` and the engine's
+   webhook receiver (events of concurrent requests share a transaction). This needs only the
+   Store, the Bus and the Clock of the :class:`ApiContext`, so it works the same in the
+   all-in-one server and in a distributed API (no ``Attune`` facade required).
 2. The messages the engine decided (``event.created``, ``enforcement.created``,
    ``execution.requested``) are published after the commit; the executor picks the executions
    up from ``execution.requested``.
@@ -17,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from attune_core.engine._events import parse_trigger_instance
-from attune_core.engine._events import store_event as engine_store_event
-from attune_core.engine._messages import publish_all
+from attune_core.engine._events import EventIntake, parse_trigger_instance
 from attune_core.model import Event
 from attune_services.api._context import ApiContext
 
@@ -50,16 +49,7 @@ async def store_event(
         NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
         ValidationError: the pinned rule belongs to another trigger.
     """
-    async with ctx.store.transaction() as uow:
-        event, messages = await engine_store_event(
-            uow,
-            trigger_ref,
-            as_payload(payload),
-            clock=ctx.clock,
-            rule_id=rule_id,
-            source_ref=source_ref,
-            config=config,
-            secret_box=ctx.secrets,
-        )
-    await publish_all(ctx.bus, messages)
-    return event
+    intake = ctx.intake or EventIntake(ctx.store, ctx.bus, ctx.clock, secret_box=ctx.secrets)
+    return await intake.fire(
+        trigger_ref, as_payload(payload), rule_id=rule_id, source_ref=source_ref, config=config
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import pytest
@@ -266,3 +266,34 @@ async def test_fire_many_stores_each_event_as_fire_would(attune: Attune) -> None
     assert await attune.fire_many("core.webhook", []) == []
     with pytest.raises(NotFound):
         await attune.fire_many("demo.no_such_trigger", [{}])
+
+
+async def test_concurrent_fires_share_transactions_and_keep_their_own_errors(
+    attune: Attune,
+) -> None:
+    await attune.create_rule("demo.concurrent", trigger_ref="core.webhook", action_ref="core.noop")
+    before = attune.intake.transactions
+    results: dict[int, Any] = {}
+
+    async def fire(n: int) -> None:
+        trigger = "demo.no_such_trigger" if n % 10 == 3 else "core.webhook"
+        try:
+            results[n] = await attune.fire(trigger, {"n": n})
+        except NotFound as exc:
+            results[n] = exc
+
+    async with anyio.create_task_group() as tg:
+        for n in range(40):
+            tg.start_soon(fire, n)
+    transactions = attune.intake.transactions - before
+    failed = sorted(n for n, r in results.items() if isinstance(r, NotFound))
+    assert failed == [3, 13, 23, 33]
+    events = {n: r for n, r in results.items() if n not in failed}
+    assert all(e.payload == {"n": n} for n, e in events.items())
+    assert len({e.id for e in events.values()}) == 36
+    # Far fewer transactions than events: the fires that waited were stored together (the
+    # failing ones cost a retry of their batch, group by group).
+    assert transactions < 30
+    for event in events.values():
+        [enforcement] = await attune.enforcements(event=event.id)
+        assert enforcement.status is EnforcementStatus.PROCESSED
