@@ -215,9 +215,18 @@ class Repository(Generic[E]):
         rows = [self._values_for_insert(entity) for entity in entities]
         for values in rows:
             self.validate(values)
-        statement = sa.insert(self.table).returning(self.table, sort_by_parameter_order=True)
-        result = await self._execute(statement, rows)  # type: ignore[arg-type]
-        stored = [self._to_entity(row) for row in result.all()]
+        if self.dialect == "sqlite":
+            # SQLAlchemy cannot keep RETURNING in parameter order on SQLite in one statement
+            # (it would send a statement per row). SQLite gives the rows of one INSERT rowids
+            # in VALUES order (the writer is exclusive), so the order by id is that order.
+            statement = sa.insert(self.table).returning(self.table)
+            result = await self._execute(statement, rows)  # type: ignore[arg-type]
+            found = sorted(result.all(), key=lambda row: row.id)
+        else:
+            statement = sa.insert(self.table).returning(self.table, sort_by_parameter_order=True)
+            result = await self._execute(statement, rows)  # type: ignore[arg-type]
+            found = list(result.all())
+        stored = [self._to_entity(row) for row in found]
         if self.history is not None:
             # The history rows of the batch in one statement too (what _after_insert records).
             now = self._now()

@@ -23,7 +23,7 @@ from attune_core.app import Attune
 from attune_core.bus import InMemoryBus
 from attune_core.clock import SystemClock
 from attune_core.config import load_settings
-from attune_core.engine._events import store_events
+from attune_core.engine._events import EventIntake, store_events
 from attune_core.engine._messages import publish_all
 from attune_core.engine._notifier import Notifier
 from attune_core.model import Event, ExecutionStatus
@@ -37,6 +37,7 @@ RATE = 10.0  # events per second for the latency run
 SUSTAINED_EVENTS = 1000
 INGEST_EVENTS = 2000
 BATCH = 100  # events per fire_many() call in the batched ingestion run
+SOURCES = 16  # concurrent fire() callers in the group-commit run
 
 
 @pytest.fixture
@@ -126,10 +127,11 @@ async def test_sustained_events_per_second(tmp_path: Path) -> None:
 
 
 async def test_ingestion_only_events_per_second(tmp_path: Path) -> None:
-    """Ingestion in a process that does nothing else: the code path of ``Attune.fire`` /
-    ``fire_many`` (``store_events`` in a transaction, then the messages published, the
-    notifier announcing every committed change) on the SQLite database of an embedded
-    installation, with no executor consuming the requested executions."""
+    """Ingestion in a process that does nothing else: the code paths of ``Attune.fire`` (an
+    ``EventIntake``) and ``fire_many`` (``store_events`` in a transaction, then the messages
+    published, the notifier announcing every committed change) on the SQLite database of an
+    embedded installation, with no executor consuming the requested executions. Three ways:
+    one event at a time, ``SOURCES`` concurrent sources (group commit), batches of ``BATCH``."""
     settings = load_settings(
         environ={"ATTUNE__DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}, base_dir=tmp_path
     )
@@ -139,6 +141,11 @@ async def test_ingestion_only_events_per_second(tmp_path: Path) -> None:
     bus = InMemoryBus()
     store.on_commit(Notifier(bus, store.now).on_commit)
     clock = SystemClock()
+    intake = EventIntake(store, bus, clock)
+
+    async def source(events: range) -> None:
+        for n in events:
+            await intake.fire("core.webhook", {"kind": "bench", "n": n})
 
     async def ingest(payloads: list[dict[str, Any]]) -> None:
         async with store.transaction() as uow:
@@ -162,15 +169,19 @@ async def test_ingestion_only_events_per_second(tmp_path: Path) -> None:
             await bare([{"kind": "bench", "n": n} for n in range(first, first + BATCH)])
         bare_batched = time.perf_counter() - start
         start = time.perf_counter()
-        for n in range(INGEST_EVENTS):
-            await ingest([{"kind": "bench", "n": n}])
+        await source(range(INGEST_EVENTS))
         one_by_one = time.perf_counter() - start
+        start = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for first in range(SOURCES):
+                tg.start_soon(source, range(first, INGEST_EVENTS, SOURCES))
+        concurrent = time.perf_counter() - start
         start = time.perf_counter()
         for first in range(0, INGEST_EVENTS, BATCH):
             await ingest([{"kind": "bench", "n": n} for n in range(first, first + BATCH)])
         batched = time.perf_counter() - start
         async with store.read() as uow:
-            assert await uow.executions.count(rule_ref="bench.on_event") == 2 * INGEST_EVENTS
+            assert await uow.executions.count(rule_ref="bench.on_event") == 3 * INGEST_EVENTS
     finally:
         await store.close()
     print(
@@ -178,6 +189,9 @@ async def test_ingestion_only_events_per_second(tmp_path: Path) -> None:
         f"same run: the event rows alone, one transaction each / per batch):\n"
         f"  one at a time: {INGEST_EVENTS / one_by_one:.0f} events/s "
         f"(baseline {INGEST_EVENTS / bare_one:.0f}/s, {bare_one / one_by_one:.2f}x)\n"
+        f"  {SOURCES} concurrent sources: {INGEST_EVENTS / concurrent:.0f} events/s "
+        f"({bare_one / concurrent:.2f}x the one-at-a-time baseline; "
+        f"{intake.transactions - INGEST_EVENTS} transactions for {INGEST_EVENTS} events)\n"
         f"  in batches of {BATCH}: {INGEST_EVENTS / batched:.0f} events/s "
         f"(baseline {INGEST_EVENTS / bare_batched:.0f}/s, {bare_batched / batched:.2f}x)"
     )
