@@ -76,7 +76,7 @@ export function ConditionEditor(props: { value: ConditionState; onChange: (next:
       {value.mode === "expression" && (
         <div className="space-y-1">
           <label htmlFor={`${id}-expr`} className="block text-sm font-medium">
-            Expression
+            Condition expression
           </label>
           <TextArea
             id={`${id}-expr`}
