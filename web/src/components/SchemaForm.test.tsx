@@ -197,6 +197,15 @@ describe("SchemaForm", () => {
     expect(JSON.parse(screen.getByTestId("errors").textContent!)).toEqual({ approved: "approved is required" });
   });
 
+  it("asks for an explicit choice for a required yes/no without a default", async () => {
+    const user = userEvent.setup();
+    render(<Harness schema={jsonSchema} />);
+    const approved = screen.getByLabelText(/^approved/);
+    expect(approved.tagName).toBe("SELECT");
+    await user.selectOptions(approved, "false");
+    expect(valueOf()).toEqual({ approved: false });
+  });
+
   it("says so when there is nothing to fill in", () => {
     render(<Harness schema={{}} />);
     expect(screen.getByText("No parameters.")).toBeTruthy();

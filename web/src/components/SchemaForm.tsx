@@ -124,7 +124,7 @@ export function SchemaForm(props: SchemaFormProps) {
           .filter(Boolean)
           .join(" · ");
 
-        if (field.type === "boolean" && !field.enum) {
+        if (field.type === "boolean" && !field.enum && !(field.required && !field.hasDefault)) {
           const current = value[field.name];
           const checked = typeof current === "boolean" ? current : field.default === true;
           return (
@@ -159,7 +159,24 @@ export function SchemaForm(props: SchemaFormProps) {
         }
 
         let control;
-        if (field.enum) {
+        if (field.type === "boolean" && !field.enum) {
+          // A required yes/no without a default: an explicit choice, so "false" is an answer too.
+          const current = value[field.name];
+          control = (
+            <Select
+              {...common}
+              value={typeof current === "boolean" ? String(current) : ""}
+              onChange={(e) => {
+                touch(field.name);
+                emit(field.name, e.target.value === "" ? undefined : e.target.value === "true");
+              }}
+            >
+              <option value="">— choose —</option>
+              <option value="true">true</option>
+              <option value="false">false</option>
+            </Select>
+          );
+        } else if (field.enum) {
           const options = field.enum;
           const index = options.findIndex((o) => same(o, value[field.name]));
           control = (
