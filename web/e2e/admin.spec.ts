@@ -239,3 +239,34 @@ test("workers: the embedded worker is active with a fresh heartbeat; cordon and 
   await expect(page).toHaveURL(/status=error/);
   await expect(page.getByText("No worker matches these filters.")).toBeVisible();
 });
+
+test("admin pages fit a 1280 px laptop screen in dark mode", async ({ signedIn: page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto("/keys");
+  await page.getByRole("button", { name: "Switch to dark mode" }).click();
+  await expect(page.locator("html")).toHaveClass(/dark/);
+  const pages: [string, string][] = [
+    ["/keys", "Keys"],
+    ["/artifacts", "Artifacts"],
+    ["/runtimes", "Runtimes"],
+    ["/workers", "Workers"],
+    ["/access/identities", "Access control"],
+    ["/access/permission-sets", "Access control"],
+    ["/access/assignments", "Access control"],
+    ["/profile", "Profile"],
+  ];
+  for (const [path, title] of pages) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { name: title, level: 1 })).toBeVisible();
+    await expect(page.getByRole("status")).toHaveCount(0); // loaded
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+  }
+  await page.goto("/workers");
+  await expect(page.getByRole("row").nth(1)).toBeVisible();
+  await shot(page, "workers-dark-1280");
+  await page.goto("/access/identities");
+  await expect(page.getByRole("row").nth(1)).toBeVisible();
+  await shot(page, "access-identities-dark-1280");
+  await page.getByRole("button", { name: "Switch to light mode" }).click();
+});
