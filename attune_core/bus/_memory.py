@@ -161,6 +161,10 @@ class InMemoryBus:
         queued = sum(len(queue.messages) for queue in self._queues.values())
         return queued + sum(len(consumer.unacked) for consumer in self._consumers)
 
+    def handed_out(self) -> list[Envelope]:
+        """Messages handed to a consumer and not yet settled (state to inspect)."""
+        return [d.envelope for consumer in self._consumers for d in consumer.unacked]
+
     def queued(self, queue: str) -> list[Envelope]:
         """Messages waiting in ``queue`` (not handed to a consumer)."""
         return list(self._queues[queue].messages)

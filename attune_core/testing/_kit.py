@@ -8,8 +8,10 @@ Rules of this file:
 2. The mock sits at the worker's process-runner port (:class:`MockingRunner` has the runner's
    ``run`` method), so executions, workflow children, retries and results flow through the
    engine exactly as they would for a real process.
-3. Time is a :class:`~attune_core.clock.FakeClock`: delays and retry backoffs wait until the
-   test calls :meth:`AttuneTestEnvironment.advance`.
+3. Time is a :class:`~attune_core.clock.FakeClock`: delays, retry backoffs and the timeouts of
+   real action processes wait until the test calls :meth:`AttuneTestEnvironment.advance`. A
+   process whose fake deadline passes is killed like a real timeout (SIGTERM, then SIGKILL to
+   its process group) and its execution fails with "Execution timed out after N seconds".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
+import anyio.abc
 import attrs
 
 from attune_core.app import Attune
@@ -29,6 +32,7 @@ from attune_core.clock import FakeClock
 from attune_core.engine._inquiries import ASK_ACTION
 from attune_core.engine.worker import ActionInvocation, ActionOutcome, ProcessRunner
 from attune_core.model import Execution, ExecutionStatus
+from attune_core.ports import Clock
 
 __all__ = ["ActionMock", "AttuneTestEnvironment", "MockingRunner", "TaskRun"]
 
@@ -98,20 +102,79 @@ class ActionMock:
 
 
 class MockingRunner:
-    """The process runner with per-action mocks; unmocked actions run for real."""
+    """The process runner with per-action mocks; unmocked actions run for real.
 
-    def __init__(self, real: ProcessRunner | None = None) -> None:
+    Args:
+        real: The runner of unmocked actions (a :class:`ProcessRunner` by default).
+        clock: When set (the test kit sets its FakeClock), a real action's timeout is measured
+            on this clock instead of the wall clock: the process is killed when the clock moves
+            past its deadline, and only then.
+
+    Attributes:
+        running: Ids of the executions whose real process runs now with its deadline on
+            ``clock`` (state to inspect).
+    """
+
+    def __init__(self, real: ProcessRunner | None = None, *, clock: Clock | None = None) -> None:
         self._real = real or ProcessRunner()
+        self.clock = clock
         self.mocks: dict[str, ActionMock] = {}
+        self.running: set[int] = set()
 
     async def run(
         self, invocation: ActionInvocation, *, cancel_event: anyio.Event | None = None
     ) -> ActionOutcome:
         mock = self.mocks.get(invocation.action_ref)
         if mock is None:
-            return await self._real.run(invocation, cancel_event=cancel_event)
+            if self.clock is None or invocation.timeout is None or invocation.timeout <= 0:
+                return await self._real.run(invocation, cancel_event=cancel_event)
+            return await self._run_on_clock(invocation, self.clock, cancel_event)
         await anyio.lowlevel.checkpoint()
         return mock.outcome(dict(invocation.parameters))
+
+    async def _run_on_clock(
+        self, invocation: ActionInvocation, clock: Clock, cancel_event: anyio.Event | None
+    ) -> ActionOutcome:
+        """Run for real with no wall-clock limit; the deadline is ``clock`` time. The kill goes
+        through the runner's cancel path (same SIGTERM/SIGKILL of the group), then the outcome
+        is reported as the timeout it is."""
+        assert invocation.timeout is not None
+        kill = anyio.Event()
+        deadline_passed = False
+
+        async def forward_cancel(event: anyio.Event) -> None:
+            await event.wait()
+            kill.set()
+
+        async def deadline(*, task_status: anyio.abc.TaskStatus[None]) -> None:
+            nonlocal deadline_passed
+            task_status.started()
+            # The sleeper is registered with the clock before ``tg.start`` returns.
+            await clock.sleep(invocation.timeout or 0)
+            deadline_passed = True
+            kill.set()
+
+        unlimited = attrs.evolve(invocation, timeout=None)
+        try:
+            async with anyio.create_task_group() as tg:
+                if cancel_event is not None:
+                    tg.start_soon(forward_cancel, cancel_event)
+                await tg.start(deadline)
+                self.running.add(invocation.execution_id)
+                outcome = await self._real.run(unlimited, cancel_event=kill)
+                tg.cancel_scope.cancel()
+        finally:
+            self.running.discard(invocation.execution_id)
+        user_cancelled = cancel_event is not None and cancel_event.is_set()
+        if not deadline_passed or user_cancelled or outcome.status is not ExecutionStatus.CANCELLED:
+            return outcome
+        seconds = invocation.timeout
+        text = str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+        error = f"Execution timed out after {text} seconds"
+        result = {**outcome.result, "succeeded": False, "error": error}
+        return attrs.evolve(
+            outcome, status=ExecutionStatus.FAILED, result=result, error=error, timed_out=True
+        )
 
     def close(self) -> None:
         self._real.close()
@@ -144,6 +207,8 @@ class AttuneTestEnvironment:
         self.attune = attune
         self.runner = runner
         self.clock = clock
+        if runner.clock is None:
+            runner.clock = clock  # real actions' timeouts follow the fake clock
 
     @classmethod
     @asynccontextmanager
@@ -156,7 +221,7 @@ class AttuneTestEnvironment:
     ) -> AsyncIterator[AttuneTestEnvironment]:
         """Start an embedded Attune on a temporary SQLite database with these packs."""
         clock = clock or FakeClock()
-        runner = MockingRunner()
+        runner = MockingRunner(clock=clock)
         try:
             async with Attune.embedded(
                 data_dir=data_dir, packs=packs, clock=clock, runner=runner
@@ -223,29 +288,49 @@ class AttuneTestEnvironment:
             )
         return runs
 
-    async def advance(self, seconds: float, *, timeout: float = 60) -> None:
+    async def advance(
+        self, seconds: float, *, timeout: float = 60, wait_for_actions: bool = True
+    ) -> None:
         """Let the engine finish what it can do now, then move the fake clock.
 
         Work already under way (running actions, the workflow steps they lead to) completes
         first, so a test's ``advance(10)`` always means "10 seconds after everything
         currently possible has happened", whatever the speed of the machine.
-        """
-        await self.settle(timeout=timeout)
-        await self.clock.advance(seconds)
-        await self.settle(timeout=timeout)
 
-    async def settle(self, *, timeout: float = 60) -> None:
-        """Wait until nothing is left to do but wait for the clock (or for nothing at all)."""
+        Args:
+            seconds: How far to move the clock.
+            timeout: Real seconds to wait for the engine to settle, before and after.
+            wait_for_actions: With ``False``, action processes that are running are not
+                waited for (only until they have started): the clock moves while they run,
+                so moving it past an action's timeout kills the process and the execution
+                fails as timed out, without waiting for the action in real time.
+        """
+        await self.settle(timeout=timeout, wait_for_actions=wait_for_actions)
+        await self.clock.advance(seconds)
+        await self.settle(timeout=timeout, wait_for_actions=wait_for_actions)
+
+    async def settle(self, *, timeout: float = 60, wait_for_actions: bool = True) -> None:
+        """Wait until nothing is left to do but wait for the clock (or for nothing at all).
+
+        With ``wait_for_actions=False``, a running action process counts as waiting for the
+        clock (its timeout) once it has started.
+        """
         with anyio.fail_after(timeout):
             quiet_checks = 0
             while quiet_checks < 2:  # twice in a row: a woken task may still be on its way
                 await anyio.sleep(0.01)
-                quiet_checks = quiet_checks + 1 if await self._quiet() else 0
+                quiet = await self._quiet(wait_for_actions=wait_for_actions)
+                quiet_checks = quiet_checks + 1 if quiet else 0
 
-    async def _quiet(self) -> bool:
+    async def _quiet(self, *, wait_for_actions: bool = True) -> bool:
         bus = self.attune.bus
         if isinstance(bus, InMemoryBus) and bus.in_flight:
-            return False
+            # A worker holds its dispatch message until the action ends: with
+            # wait_for_actions=False the processes timing on the clock do not count.
+            clocked: set[int] = set() if wait_for_actions else self.runner.running
+            holding = sum(1 for e in bus.handed_out() if e.payload.get("execution_id") in clocked)
+            if bus.in_flight > holding:
+                return False
         if self.attune.busy:
             return False
         now = self.clock.now()
@@ -267,7 +352,9 @@ class AttuneTestEnvironment:
                 workflow = execution.status is ExecutionStatus.RUNNING and (
                     await uow.workflow_executions.find_by_execution(execution.id) is not None
                 )
-                if not (waiting_for_clock or workflow or asking):
+                # A process running with its deadline on the fake clock (not waited for).
+                on_clock = not wait_for_actions and execution.id in self.runner.running
+                if not (waiting_for_clock or workflow or asking or on_clock):
                     return False
         return True
 
