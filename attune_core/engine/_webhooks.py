@@ -12,8 +12,10 @@ Rules of this file:
    peer; allow-list entries are addresses or CIDR networks (IPv4 and IPv6).
 3. Signatures are ``<sha256|sha512>=<hex HMAC of the raw body>`` in ``X-Webhook-Signature``
    or ``X-Hub-Signature-256``, compared in constant time (``hmac.compare_digest``).
-4. Rate limits count accepted and refused requests per trigger in a sliding window on the
-   Clock, in this process (each API process of a distributed installation counts its own).
+4. Rate limits count the requests accepted per trigger (the events stored from its webhook,
+   ``event.config.source = "webhook"``) in a sliding window on the Clock. The database is the
+   counter, so the limit holds across all the processes receiving webhooks; requests admitted
+   at the same instant on different processes may exceed it by the number in flight.
 5. A malformed ``webhook_config`` never crashes the receiver: a broken allow-list entry matches
    nothing, an enabled ``hmac`` without a usable secret or algorithm refuses every request.
 """
@@ -24,7 +26,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,7 +189,6 @@ class WebhookReceiver:
         self._store = store
         self._clock = clock
         self._intake = intake or EventIntake(store, bus, clock, secret_box=secret_box)
-        self._hits: dict[int, deque[datetime]] = {}
 
     async def receive(
         self,
@@ -228,7 +228,7 @@ class WebhookReceiver:
         if allow is not None and not _allowed(client_ip(lowered, peer_ip), allow.get("ips")):
             raise Forbidden("the caller's address is not allowed")
         rate = _section(config, "rate_limit")
-        if rate is not None and not self._within_rate(trigger, rate):
+        if rate is not None and not await self._within_rate(trigger, rate):
             raise TooManyRequests("rate limit exceeded")
         signing = _section(config, "hmac")
         if signing is not None and not _signature_ok(body, lowered, signing):
@@ -237,19 +237,21 @@ class WebhookReceiver:
         assert event.id is not None and event.created is not None
         return WebhookReceipt(event.id, trigger.ref, event.created)
 
-    def _within_rate(self, trigger: Trigger, rate: Mapping[str, Any]) -> bool:
+    async def _within_rate(self, trigger: Trigger, rate: Mapping[str, Any]) -> bool:
+        """Fewer than ``requests`` webhook events of the trigger in the last ``window_seconds``.
+
+        The counter is the event table itself (events stored from webhooks), so the limit holds
+        across every process receiving the trigger's webhooks; requests admitted at the same
+        instant on different processes may exceed it by the number in flight.
+        """
         requests, window = rate.get("requests"), rate.get("window_seconds")
         if not isinstance(requests, int) or not isinstance(window, (int, float)) or window <= 0:
             return True
-        assert trigger.id is not None
-        now = self._clock.now()
-        hits = self._hits.setdefault(trigger.id, deque())
-        while hits and hits[0] <= now - timedelta(seconds=window):
-            hits.popleft()
-        if len(hits) >= requests:
-            return False
-        hits.append(now)
-        return True
+        since = self._clock.now() - timedelta(seconds=window)
+        async with self._store.read() as uow:
+            received = await uow.events.count_webhook_events(trigger.ref, since=since)
+        return received < requests
 
     async def _store_event(self, trigger: Trigger, payload: Any) -> Event:
-        return await self._intake.fire(trigger.ref, payload)
+        # config.source = "webhook": what the rate limit counts.
+        return await self._intake.fire(trigger.ref, payload, config={"source": "webhook"})

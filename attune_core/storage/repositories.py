@@ -330,6 +330,21 @@ class EventRepository(Repository[Event]):
             .limit(limit)
         )
 
+    async def count_webhook_events(self, trigger_ref: str, *, since: datetime) -> int:
+        """Events of ``trigger_ref`` received through its webhook (``config.source`` is
+        ``webhook``) created after ``since``: the shared counter of webhook rate limits."""
+        c = self.table.c
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(self.table)
+            .where(
+                c.trigger_ref == trigger_ref,
+                c.created > since,
+                c.config["source"].as_string() == "webhook",
+            )
+        )
+        return int((await self._execute(statement)).scalar_one())
+
     async def purge_before(self, before: datetime) -> int:
         """Delete events created before ``before`` (retention); returns how many."""
         result = await self._execute(sa.delete(self.table).where(self.table.c.created < before))

@@ -62,7 +62,6 @@ class ApiContext:
     attune: Attune | None = None
     hub: NotificationHub | None = None
     login_limiter: RateLimiter = attrs.Factory(RateLimiter)
-    webhook_limiter: RateLimiter = attrs.Factory(RateLimiter)
     subjects: dict[int, tuple[float, Any]] = attrs.Factory(dict)
     # Events the API stores (webhooks, POST /events); the engine's own intake when embedded,
     # so that all of the process's concurrent events share transactions.

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from attune_core.engine._webhooks import WebhookReceiver
 from attune_core.errors import (
     BadRequest,
     Forbidden,
@@ -111,14 +112,15 @@ async def test_checks_run_in_the_contract_order(env: AttuneTestEnvironment) -> N
         await attune.receive_webhook(key, raw, {**good, "X-Forwarded-For": "8.8.8.8"}, "10.0.0.1")
     with pytest.raises(Forbidden):
         await attune.receive_webhook(key, raw, {**good, "X-Real-IP": "1.2.3.4"}, "10.0.0.1")
-    # 7. signature (checked after the rate limit, which counts this request)
+    # 7. signature (checked after the rate limit; a refused request is not counted)
     with pytest.raises(Unauthorized):
         await attune.receive_webhook(key, raw, {"X-Webhook-Signature": sign(b"other")}, "10.1.2.3")
     ok = await attune.receive_webhook(key, raw, {**good, "X-Real-IP": "2001:db8::1"}, "8.8.8.8")
     assert ok["event_id"]
     github = {"X-Hub-Signature-256": sign(raw), "X-Forwarded-For": "10.9.9.9, 8.8.8.8"}
     await attune.receive_webhook(key, raw, github, "8.8.8.8")
-    # 6. rate limit: 3 per 60 s (the unsigned request above counted too)
+    await attune.receive_webhook(key, raw, good, "10.0.0.1")
+    # 6. rate limit: 3 accepted per 60 s (counted in the database: the stored webhook events)
     with pytest.raises(TooManyRequests):
         await attune.receive_webhook(key, raw, good, "10.0.0.1")
     await env.clock.advance(61)
@@ -129,7 +131,7 @@ async def test_checks_run_in_the_contract_order(env: AttuneTestEnvironment) -> N
         await uow.triggers.update(trigger.id, enabled=False)
     with pytest.raises(BadRequest, match="disabled"):
         await attune.receive_webhook(key, b'{"payload": null}', {}, "8.8.8.8")
-    assert len(await attune.events(trigger_ref="core.webhook")) == 3
+    assert len(await attune.events(trigger_ref="core.webhook")) == 4
 
 
 async def test_sha512_signatures_and_bad_configs(env: AttuneTestEnvironment) -> None:
@@ -152,3 +154,24 @@ async def test_sha512_signatures_and_bad_configs(env: AttuneTestEnvironment) -> 
     ):
         with pytest.raises(ValidationError):
             await attune.configure_webhook("core.webhook", bad)
+
+
+async def test_the_rate_limit_is_shared_by_every_receiver_of_the_database(
+    env: AttuneTestEnvironment,
+) -> None:
+    """Two receivers (as in two API processes) on one database share one limit."""
+    attune = env.attune
+    config = {"rate_limit": {"enabled": True, "requests": 4, "window_seconds": 30}}
+    key = str((await attune.enable_webhook("core.webhook", config)).webhook_key)
+    other = WebhookReceiver(attune.store, attune.bus, env.clock)
+    receivers = [attune.webhooks, other]
+    for n in range(4):
+        await receivers[n % 2].receive(key, body({"n": n}))
+    for receiver in receivers:
+        with pytest.raises(TooManyRequests):
+            await receiver.receive(key, body({"n": "over"}))
+    await env.clock.advance(31)
+    await other.receive(key, body({"n": "later"}))
+    events = await attune.events(trigger_ref="core.webhook")
+    assert len(events) == 5
+    assert all(e.config == {"source": "webhook"} for e in events)
