@@ -22,7 +22,9 @@ Rules of this file (the protocol itself is docs/sensors.md):
    shielded so that shutdown never leaves a sensor behind.
 5. Status and logs are in memory, in this host (:meth:`SensorHost.status`,
    :meth:`SensorHost.logs`): they describe processes of this host only. Logs are bounded
-   (``LOG_LINES`` lines of at most ``LOG_LINE_CHARS`` characters).
+   (``LOG_LINES`` lines of at most ``LOG_LINE_CHARS`` characters). With leases, every sweep
+   also records each held sensor's status and the last ``STORED_LOG_LINES`` log lines in its
+   lease's ``state``, so any process reads them from the database (:func:`stored_sensor_state`).
 6. With leases (several hosts, ``attune serve sensor``), a host runs a sensor only while it
    holds the lease ``sensor:<ref>``: renewed every third of its lifetime, the sensor stopped
    when a renewal finds it gone, released when the host stops (another host starts the sensor
@@ -69,7 +71,7 @@ from attune_core.errors import AttuneError, Conflict
 from attune_core.model import Identity, PermissionAssignment, PermissionSet, Rule, Sensor
 from attune_core.ports import Bus, Clock
 from attune_core.security import SecretBox, TokenKind, TokenService
-from attune_core.storage import Store
+from attune_core.storage import Store, UnitOfWork
 
 __all__ = [
     "SENSOR_LOGIN",
@@ -80,6 +82,8 @@ __all__ = [
     "SensorStatus",
     "parse_event_line",
     "sensor_config",
+    "sensor_status_json",
+    "stored_sensor_state",
     "trigger_instance",
 ]
 
@@ -96,6 +100,8 @@ SENSOR_GRANTS: tuple[Mapping[str, Any], ...] = (
     {"resource": "sensor", "operations": ["read"]},
     {"resource": "key", "operations": ["read"]},
 )
+# Log lines copied into the lease state each sweep: what an API on another machine shows.
+STORED_LOG_LINES = 200
 LOG_LINES = 1000  # per sensor: enough to see a crash loop, bounded in memory (~4 MB worst case)
 LOG_LINE_CHARS = 4096
 MAX_EVENT_LINE = 1024 * 1024  # bytes; a longer stdout line is dropped (and logged)
@@ -299,6 +305,10 @@ class SensorHost:
         """The sensor's log, oldest first: its stderr and what the host says about it."""
         return list(self._logs.get(ref, ()))
 
+    def runs(self, ref: str) -> bool:
+        """Whether this host has run (or tried to run) sensor ``ref``."""
+        return ref in self._status
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def run(
@@ -360,8 +370,25 @@ class SensorHost:
                                 self._retire(ref)
                                 self._say(ref, "stopping: another host holds its lease now")
                 await self.sync()
+                await self._record_states()
             except Exception:
                 log.exception("sensor sweep failed")
+
+    async def _record_states(self) -> None:
+        """Rule 5: the status and log tail of every sensor whose lease this host holds."""
+        if self._leases is None:
+            return
+        refs = [ref for ref in list(self._status) if _lease_name(ref) in self._leases.held]
+        if not refs:
+            return
+        async with self._store.transaction() as uow:
+            for ref in refs:
+                state = {
+                    "status": sensor_status_json(self.status(ref)),
+                    "log": self.logs(ref)[-STORED_LOG_LINES:],
+                    "host": self._leases.holder,
+                }
+                await self._leases.record(uow, _lease_name(ref), state)
 
     async def sync(self) -> None:
         """Start, update or stop sensor processes to match the database (rule 1)."""
@@ -775,6 +802,24 @@ class SensorHost:
 
 def _lease_name(ref: str) -> str:
     return f"sensor:{ref}"
+
+
+def sensor_status_json(status: SensorStatus) -> dict[str, Any]:
+    """A sensor status as JSON (``state`` its value, ``started_at`` RFC 3339)."""
+    data = attrs.asdict(status)
+    data["state"] = status.state.value
+    data["started_at"] = None if status.started_at is None else status.started_at.isoformat()
+    return data
+
+
+async def stored_sensor_state(uow: UnitOfWork, ref: str) -> dict[str, Any] | None:
+    """What the sensor host holding ``ref``'s lease last recorded (rule 5): ``{"status": {...},
+    "log": [...], "host": ...}``; ``None`` when no host with leases ran it."""
+    name = _lease_name(ref)
+    for lease in await uow.leases.list(name):
+        if lease.name == name and lease.state and "status" in lease.state:
+            return dict(lease.state)
+    return None
 
 
 def _entry_point(sensor: Sensor, pack_dir: Path, *, native: bool) -> Path:

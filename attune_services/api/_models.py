@@ -521,7 +521,7 @@ SENSOR_CREATE = model(
     poll_interval=NINT,
 )
 SENSOR_UPDATE = partial(SENSOR_CREATE, "SensorUpdate")
-SENSOR_LOGS = model("SensorLogs", sensor_ref=STR, logs=arr(STR))
+SENSOR_LOGS = model("SensorLogs", sensor_ref=STR, logs=arr(STR), status=NOBJ)
 RULE = model(
     "Rule",
     id=INT,

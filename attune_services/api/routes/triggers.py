@@ -11,6 +11,7 @@ from typing import Any
 
 from quart import request
 
+from attune_core.engine._sensors import sensor_status_json, stored_sensor_state
 from attune_core.engine._webhooks import check_webhook_config
 from attune_core.errors import BadRequest, NotFound
 from attune_core.model import Sensor, Trigger
@@ -509,10 +510,19 @@ async def disable_sensor(call: Call, ref: str) -> object:
     response=m.SENSOR_LOGS,
 )
 async def sensor_logs(call: Call, ref: str) -> object:
+    """The log and status of the sensor's process: from this process's sensor host when it
+    runs one (all-in-one server), else what the sensor host holding the sensor's lease last
+    recorded in the database (distributed mode)."""
     async with call.ctx.store.read() as uow:
         await uow.sensors.get_by_ref(ref)
-    log_file = call.ctx.settings.data_dir / "logs" / "sensors" / f"{ref}.log"
-    lines: list[str] = []
-    if log_file.is_file():
-        lines = log_file.read_text(errors="replace").splitlines()[-1000:]
-    return {"sensor_ref": ref, "logs": lines}
+        stored = await stored_sensor_state(uow, ref)
+    if call.ctx.attune is not None and (stored is None or call.ctx.attune.sensor_host.runs(ref)):
+        status = await call.ctx.attune.sensor_status(ref)
+        return {
+            "sensor_ref": ref,
+            "logs": await call.ctx.attune.sensor_logs(ref),
+            "status": sensor_status_json(status),
+        }
+    if stored is None:
+        return {"sensor_ref": ref, "logs": [], "status": None}
+    return {"sensor_ref": ref, "logs": list(stored.get("log") or []), "status": stored["status"]}
