@@ -32,7 +32,7 @@ import { Empty, ErrorState, Loading } from "@/components/states";
 import { Badge, cx, StatusBadge } from "@/components/ui";
 import { useTheme } from "@/lib/theme";
 import { explanations, reasonsFor, takenTransitions, taskStatuses, type Why } from "./execution";
-import { edgeTypes, nodeTypes, toFlow } from "./flow";
+import { edgeTypes, nodeTypes, toFlow, useInitialViewport } from "./flow";
 import { withPositions } from "./layout";
 import { fromDefinition, type Workflow } from "./model";
 
@@ -56,7 +56,7 @@ async function allChildren(parent: number): Promise<Child[]> {
 
 export default function ExecutionGraph({ execution, height = 480, onOpenExecution }: ExecutionGraphProps) {
   const definition = useQuery({
-    queryKey: ["workflows", execution.action_ref],
+    queryKey: ["workflows", execution.action_ref, "definition"],
     queryFn: () => unwrap(api.GET("/api/v1/workflows/{ref}", { params: { path: { ref: execution.action_ref } } })),
     staleTime: 60_000,
   });
@@ -107,11 +107,28 @@ export default function ExecutionGraph({ execution, height = 480, onOpenExecutio
     });
   }, [laid, statuses, taken]);
 
-  if (definition.isPending) return <Loading label="Loading the workflow graph…" />;
   if (definition.error) return <ErrorState error={definition.error} retry={() => definition.refetch()} />;
   if (layoutError) return <ErrorState error={layoutError} />;
-  if (!laid || !flow) return <Loading label="Laying out the graph…" />;
+  if (definition.isPending || !laid || !flow) return <Loading label="Loading the workflow graph…" />;
   if (laid.tasks.length === 0) return <Empty title="This workflow has no tasks." />;
+  return <GraphView {...{ execution, height, onOpenExecution, laid, flow, selected, setSelected, statuses, items, run, theme }} />;
+}
+
+function GraphView(props: {
+  execution: ExecutionGraphProps["execution"];
+  height: number | string;
+  onOpenExecution?: (id: number) => void;
+  laid: Workflow;
+  flow: ReturnType<typeof toFlow>;
+  selected: string | null;
+  setSelected: (id: string | null) => void;
+  statuses: ReturnType<typeof taskStatuses>;
+  items: ReturnType<typeof explanations>;
+  run: { data?: { data: Schemas["WorkflowExecution"] }; error: unknown; refetch: () => unknown };
+  theme: "light" | "dark";
+}) {
+  const { execution, height, onOpenExecution, laid, flow, selected, setSelected, statuses, items, run, theme } = props;
+  const initial = useInitialViewport(laid.tasks);
 
   const selectedTask = laid.tasks.find((t) => t.id === selected);
   const runError = run.error instanceof ApiError && run.error.status !== 404 ? run.error : null;
@@ -125,7 +142,8 @@ export default function ExecutionGraph({ execution, height = 480, onOpenExecutio
         role="figure"
       >
         <ReactFlowProvider>
-          <ReactFlow
+          {!initial.viewport ? <div ref={initial.ref} className="h-full w-full" /> : <ReactFlow
+            defaultViewport={initial.viewport}
             nodes={flow.nodes.map((n) => (n.id === selected ? { ...n, selected: true } : n))}
             edges={flow.edges}
             nodeTypes={nodeTypes}
@@ -137,13 +155,12 @@ export default function ExecutionGraph({ execution, height = 480, onOpenExecutio
             onPaneClick={() => setSelected(null)}
             colorMode={theme}
             onlyRenderVisibleElements
-            fitView
-            minZoom={0.1}
+            minZoom={0.05}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
             <Controls showInteractive={false} />
-          </ReactFlow>
+          </ReactFlow>}
         </ReactFlowProvider>
       </div>
       <aside className="min-w-0 space-y-3 text-sm" aria-label="Task details">

@@ -4,6 +4,7 @@ import {
   BaseEdge,
   EdgeLabelRenderer,
   getBezierPath,
+  getViewportForBounds,
   Handle,
   MarkerType,
   Position,
@@ -11,9 +12,11 @@ import {
   type Edge,
   type EdgeProps,
   type Node,
+  type NodeHandle,
   type NodeProps,
+  type Viewport,
 } from "@xyflow/react";
-import { createContext, memo, useContext, useRef } from "react";
+import { createContext, memo, useContext, useLayoutEffect, useRef, useState } from "react";
 import { cx } from "@/components/ui";
 import type { EdgeKind, Point, Task, Workflow } from "./model";
 import { edgeKind, edgeLabel, KIND_COLOR, SPECIAL_TARGETS } from "./model";
@@ -288,6 +291,24 @@ export const TransitionEdge = memo(TransitionEdgeView);
 export const nodeTypes = { task: TaskNode };
 export const edgeTypes = { transition: TransitionEdge };
 
+const TARGET_HANDLE: NodeHandle = { id: null, type: "target", position: Position.Top, x: NODE_WIDTH / 2 - 5, y: -5, width: 10, height: 10 };
+const EDIT_HANDLES: NodeHandle[] = [
+  TARGET_HANDLE,
+  ...HANDLES.map((h): NodeHandle => ({
+    id: h.id,
+    type: "source",
+    position: Position.Bottom,
+    x: (NODE_WIDTH * parseFloat(h.left)) / 100 - 6,
+    y: NODE_HEIGHT - 6,
+    width: 12,
+    height: 12,
+  })),
+];
+const VIEW_HANDLES: NodeHandle[] = [
+  TARGET_HANDLE,
+  { id: "out", type: "source", position: Position.Bottom, x: NODE_WIDTH / 2 - 4, y: NODE_HEIGHT - 4, width: 8, height: 8 },
+];
+
 export function edgeId(taskId: string, index: number, target: string): string {
   return `${taskId}|${index}|${target}`;
 }
@@ -306,6 +327,8 @@ export function toFlow(
       position: task.position ?? { x: 0, y: 0 },
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
+      // handle geometry up front, so edges are drawn in the first pass (before xyflow measures)
+      handles: options.editable ? EDIT_HANDLES : VIEW_HANDLES,
       data: { task, editable: options.editable, specials, ...options.nodeData?.(task) },
     };
   });
@@ -343,4 +366,35 @@ export function toFlow(
     });
   });
   return { nodes, edges };
+}
+
+/**
+ * The viewport showing every task, computed from the container's size before the first render.
+ * (xyflow's `fitView` waits for every node to be measured, which never happens for the nodes
+ * `onlyRenderVisibleElements` leaves out, so big graphs would open zoomed in on a corner.)
+ */
+export function useInitialViewport(tasks: Task[], maxZoom = 1) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState<Viewport | null>(null);
+  useLayoutEffect(() => {
+    if (viewport || !ref.current) return;
+    const { width, height } = ref.current.getBoundingClientRect();
+    if (tasks.length === 0) {
+      setViewport({ x: 0, y: 0, zoom: 1 });
+      return;
+    }
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (const t of tasks) {
+      const p = t.position ?? { x: 0, y: 0 };
+      minX = Math.min(minX, p.x);
+      minY = Math.min(minY, p.y);
+      maxX = Math.max(maxX, p.x + NODE_WIDTH);
+      maxY = Math.max(maxY, p.y + NODE_HEIGHT);
+    }
+    setViewport(getViewportForBounds({ x: minX, y: minY, width: maxX - minX, height: maxY - minY }, width || 800, height || 500, 0.05, maxZoom, 0.08));
+  }, [tasks, viewport, maxZoom]);
+  return { ref, viewport };
 }

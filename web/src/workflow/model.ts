@@ -312,11 +312,14 @@ export const KIND_COLOR: Record<EdgeKind, string> = {
   custom: "#2563eb",
 };
 
-/** The label shown on an edge: the custom label, else one derived from `when`. */
+/**
+ * The label shown on an edge: the custom label, else the condition when it is not a preset
+ * (preset edges say it with their colour: green succeeded, red failed, dashed grey always).
+ */
 export function edgeLabel(t: Transition): string {
   if (t.label) return t.label;
   const kind = edgeKind(t.when);
-  if (kind !== "custom") return kind === "always" ? "" : kind;
+  if (kind !== "custom") return "";
   const text = strip(t.when ?? "");
   return text.length > 28 ? `${text.slice(0, 27)}…` : text;
 }
