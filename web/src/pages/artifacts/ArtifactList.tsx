@@ -11,6 +11,7 @@ import { Modal } from "@/components/Modal";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { Badge, Button, Field, Input, PageHeader, Select, TextArea } from "@/components/ui";
 import { relativeTime } from "@/lib/format";
+import { useDebouncedParam } from "@/lib/useDebouncedParam";
 import { byteSize, uploadVersion } from "./files";
 
 type Artifact = Schemas["Artifact"];
@@ -95,6 +96,9 @@ export default function ArtifactList() {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   const list = useInfiniteList<Artifact>(["artifacts"], "/api/v1/artifacts", filters);
   const filtered = FILTERS.some((f) => filters[f]);
+  const [ownerText, setOwnerText] = useDebouncedParam("owner");
+  const [refText, setRefText] = useDebouncedParam("ref");
+  const [executionText, setExecutionText] = useDebouncedParam("execution");
   const setFilter = (name: string, value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set(name, value);
@@ -147,17 +151,17 @@ export default function ArtifactList() {
         </div>
         <div className="w-40">
           <Field label="Owner" htmlFor="filter-owner">
-            <Input id="filter-owner" value={filters.owner} onChange={(e) => setFilter("owner", e.target.value)} />
+            <Input id="filter-owner" value={ownerText} onChange={(e) => setOwnerText(e.target.value)} />
           </Field>
         </div>
         <div className="w-52">
           <Field label="Ref" htmlFor="filter-ref">
-            <Input id="filter-ref" placeholder="exact ref" value={filters.ref} onChange={(e) => setFilter("ref", e.target.value)} />
+            <Input id="filter-ref" placeholder="exact ref" value={refText} onChange={(e) => setRefText(e.target.value.trim())} />
           </Field>
         </div>
         <div className="w-28">
           <Field label="Execution" htmlFor="filter-execution">
-            <Input id="filter-execution" inputMode="numeric" placeholder="id" value={filters.execution} onChange={(e) => setFilter("execution", e.target.value.replace(/\D/g, ""))} />
+            <Input id="filter-execution" inputMode="numeric" placeholder="id" value={executionText} onChange={(e) => setExecutionText(e.target.value.replace(/\D/g, ""))} />
           </Field>
         </div>
         {filtered && <Button variant="ghost" onClick={() => setParams({}, { replace: true })}>Clear filters</Button>}

@@ -12,6 +12,7 @@ import { Modal } from "@/components/Modal";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { Badge, Button, Field, Input, PageHeader, Select, TextArea } from "@/components/ui";
 import { relativeTime } from "@/lib/format";
+import { useDebouncedParam } from "@/lib/useDebouncedParam";
 import {
   createBody,
   EMPTY_KEY,
@@ -140,6 +141,7 @@ export default function KeyList() {
   const [params, setParams] = useSearchParams();
   const ownerType = params.get("owner_type") ?? "";
   const owner = params.get("owner") ?? "";
+  const [ownerText, setOwnerText] = useDebouncedParam("owner");
   const [revealed, setRevealed] = useState<Set<string>>(new Set());
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
@@ -233,7 +235,7 @@ export default function KeyList() {
         </div>
         <div className="w-56">
           <Field label="Owner" htmlFor="filter-owner">
-            <Input id="filter-owner" placeholder="pack/action ref or identity id" value={owner} onChange={(e) => setFilter("owner", e.target.value)} />
+            <Input id="filter-owner" placeholder="pack/action ref or identity id" value={ownerText} onChange={(e) => setOwnerText(e.target.value)} />
           </Field>
         </div>
         {filtered && (

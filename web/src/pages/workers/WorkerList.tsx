@@ -1,8 +1,9 @@
-// Workers: status, role, capabilities, heartbeat age (ticking), cordon/uncordon. Live: worker
-// notifications refresh the list, and it is re-read every 10 s so heartbeats stay current.
+// Workers: status, role, capabilities, heartbeat age (ticking), cordon/uncordon. Live: the
+// notifier does not announce worker rows, so the list is re-read every 10 s (heartbeats) and
+// whenever an execution notification names a worker (it may have become busy or idle).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Ban, Play } from "lucide-react";
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, type Schemas, unwrap } from "@/api/client";
 import { useInfiniteList } from "@/api/lists";
@@ -10,6 +11,7 @@ import { errorText } from "@/components/Confirm";
 import { type Column, DataTable } from "@/components/DataTable";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { Badge, Button, cx, Field, PageHeader, Select, StatusBadge } from "@/components/ui";
+import { type Notification, useNotifications } from "@/lib/live";
 import { ageText, capabilityList, freshness, heartbeatAge } from "./heartbeat";
 
 type Worker = Schemas["Worker"];
@@ -66,6 +68,15 @@ export default function WorkerList() {
     const timer = setInterval(() => void client.invalidateQueries({ queryKey: ["workers"] }), 10_000);
     return () => clearInterval(timer);
   }, [client]);
+
+  useNotifications(
+    useCallback(
+      (n: Notification) => {
+        if (n.entity_type === "execution" && n.payload.worker != null) void client.invalidateQueries({ queryKey: ["workers"] });
+      },
+      [client],
+    ),
+  );
 
   const rows = useMemo(
     () => list.rows.filter((w) => (!status || w.status === status) && (!role || w.worker_role === role)),
