@@ -66,6 +66,8 @@ test("build a two-task workflow: drag, connect, fill inputs, save, run and see i
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page).toHaveURL(new RegExp(`/actions/workflows/${pack}\\.greet/edit`));
   await expect(page.getByText("saved", { exact: true })).toBeVisible();
+  await expect(page.getByText("2 tasks")).toBeVisible();
+  await expect(page.getByLabel("Label", { exact: true })).toHaveValue("Greet twice");
   const stored = await (await api.get(`/api/v1/workflows/${pack}.greet`)).json();
   expect(stored.data.definition.tasks.map((t: { name: string }) => t.name)).toEqual(["echo", "echo_2"]);
   expect(stored.data.label).toBe("Greet twice");

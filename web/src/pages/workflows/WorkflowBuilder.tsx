@@ -94,7 +94,11 @@ export default function WorkflowBuilder() {
     staleTime: Infinity,
     refetchOnWindowFocus: false,
   });
-  const [initial, setInitial] = useState<{ workflow: Workflow; startedAt: number } | null>(editing ? null : { workflow: emptyWorkflow(), startedAt: performance.now() });
+  // the loaded workflow, for the ref it was loaded for (after "Save" of a new workflow the URL
+  // changes to its edit page: the builder reopens it from what was saved)
+  const [loaded, setLoaded] = useState<{ ref: string; workflow: Workflow; startedAt: number } | null>(null);
+  const [fresh] = useState(() => ({ workflow: emptyWorkflow(), startedAt: performance.now() }));
+  const initial = editing ? (loaded?.ref === ref ? loaded : null) : fresh;
   const [layoutError, setLayoutError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -106,7 +110,7 @@ export default function WorkflowBuilder() {
     if (model.header.description === undefined && workflow.description) model.header.description = workflow.description;
     mark("converted", receivedAt);
     withPositions(model.tasks)
-      .then((tasks) => mark("laid out", receivedAt) && live && setInitial({ workflow: { ...model, tasks }, startedAt: receivedAt }))
+      .then((tasks) => mark("laid out", receivedAt) && live && setLoaded({ ref: workflow.ref, workflow: { ...model, tasks }, startedAt: receivedAt }))
       .catch((e) => live && setLayoutError(e));
     return () => {
       live = false;
