@@ -1,5 +1,9 @@
 // Packs, actions, triggers and sensors as an operator uses them: browse and search, create a
 // pack, edit its configuration against conf_schema, run an action from its dialog.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { expect, shot, test, unique } from "./fixtures";
 
 test("packs: list and search, create a pack, edit its config through the conf_schema form", async ({ signedIn: page, api }) => {
@@ -170,4 +174,53 @@ test("triggers and sensors: lists, detail, create a trigger with its webhook on,
   await expect(page.getByRole("heading", { name: "Sensors", level: 1 })).toBeVisible();
   await expect(page.getByRole("table", { name: "Sensors" }).or(page.getByText("No sensors yet."))).toBeVisible();
   await shot(page, "sensors");
+});
+
+test("install a pack by uploading a .tar.gz, browse its components, watch its sensor's log", async ({ signedIn: page, api }) => {
+  const archive = join(mkdtempSync(join(tmpdir(), "attune-pack-")), "webupload.tar.gz");
+  execFileSync("tar", ["-czf", archive, "-C", resolve(import.meta.dirname, "packs"), "webupload"]);
+
+  await page.goto("/packs");
+  await page.getByRole("button", { name: "Install pack" }).click();
+  const dialog = page.getByRole("dialog", { name: "Install pack" });
+  await expect(dialog.getByLabel("Source")).toBeVisible();
+  await dialog.getByRole("tab", { name: "Upload .tar.gz" }).click();
+  await expect(page).toHaveURL(/source=upload/);
+  await dialog.getByLabel("Pack archive").setInputFiles(archive);
+  await dialog.getByLabel("Replace an installed pack (force)").check();
+  await dialog.getByRole("button", { name: "Upload and install" }).click();
+  await expect(page).toHaveURL(/\/packs\/webupload$/);
+  await expect(page.getByRole("heading", { name: "Web upload", level: 1 })).toBeVisible();
+  await expect(page.getByText("version 1.2.0")).toBeVisible();
+  await expect(page.getByLabel("greeting")).toHaveAttribute("placeholder", "default: hello");
+  await expect(page.getByLabel("api_key", { exact: true })).toHaveAttribute("type", "password");
+  await expect(page.getByRole("row", { name: /webupload\.say/ })).toBeVisible();
+  await page.getByRole("tab", { name: "Sensors" }).click();
+  await expect(page).toHaveURL(/tab=sensors/);
+  await expect(page.getByRole("row", { name: /webupload\.greeter/ })).toBeVisible();
+
+  // The uploaded action's secret parameter is a password field in its run dialog.
+  await page.goto("/actions/webupload.say?run=1");
+  const run = page.getByRole("dialog", { name: "Run webupload.say" });
+  await expect(run.getByLabel("token", { exact: true })).toHaveAttribute("type", "password");
+  await expect(page.getByRole("cell", { name: /token/ }).getByText("secret")).toBeVisible();
+
+  // A rule on its trigger makes the sensor run: its log shows on its page; disable it there.
+  const rule = await api.post("/api/v1/rules", {
+    data: { ref: "webupload.on_greeting", pack_ref: "webupload", label: "On greeting", trigger_ref: "webupload.greeting", action_ref: "core.noop" },
+  });
+  expect(rule.status(), await rule.text()).toBe(201);
+  await page.goto("/sensors?q=greeter");
+  await page.getByRole("link", { name: "webupload.greeter" }).click();
+  await expect(page.getByRole("heading", { name: "webupload.greeter", level: 1 })).toBeVisible();
+  await expect(page.getByLabel("Sensor log")).toContainText("greeter is listening", { timeout: 30_000 });
+  const process = page.locator("section").filter({ has: page.getByRole("heading", { name: "Process" }) });
+  await expect(process.getByText("running", { exact: true })).toBeVisible();
+  await shot(page, "sensor-detail");
+  const toggle = page.getByRole("switch", { name: "Sensor webupload.greeter enabled" });
+  await expect(toggle).toHaveAttribute("aria-checked", "true");
+  await toggle.click();
+  await expect(toggle).toHaveAttribute("aria-checked", "false");
+  await expect.poll(async () => (await (await api.get("/api/v1/sensors/webupload.greeter")).json()).data.enabled).toBe(false);
+  await expect(process.getByText("stopped", { exact: true })).toBeVisible({ timeout: 30_000 });
 });

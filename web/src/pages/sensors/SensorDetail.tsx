@@ -8,7 +8,51 @@ import { ParameterTable } from "@/components/ParameterTable";
 import { ErrorState, QueryState } from "@/components/states";
 import { Button, Card, PageHeader, Properties, StatusBadge } from "@/components/ui";
 import { EnableToggle, Json, RefLink } from "@/components/catalog";
-import { dateTime } from "@/lib/format";
+import { dateTime, relativeTime } from "@/lib/format";
+
+/** The sensor host's view of a sensor: its log and its process status (refreshed every few seconds). */
+function useSensorRuntime(ref: string) {
+  return useQuery({
+    queryKey: ["sensors", ref, "logs"],
+    refetchInterval: 5_000,
+    queryFn: () => unwrap(api.GET("/api/v1/sensors/{ref}/logs", { params: { path: { ref } } })).then((b) => b.data),
+  });
+}
+
+interface HostStatus {
+  state?: string;
+  pid?: number | null;
+  started_at?: string | null;
+  restarts?: number;
+  crashes?: number;
+  last_exit_code?: number | null;
+  last_error?: string | null;
+  events?: number;
+  rejected_lines?: number;
+}
+
+function ProcessStatus({ sensor }: { sensor: string }) {
+  const runtime = useSensorRuntime(sensor);
+  const status = (runtime.data?.status ?? null) as HostStatus | null;
+  if (runtime.isPending) return <p role="status" className="text-sm text-slate-500">Loading…</p>;
+  if (runtime.error) return <ErrorState error={runtime.error} retry={() => runtime.refetch()} />;
+  if (!status) return <p className="text-sm text-slate-500">The process runs on a separate sensor host; its status is not visible from this API.</p>;
+  return (
+    <Properties
+      items={[
+        ["Process", <StatusBadge status={status.state} />],
+        ["PID", status.pid ?? "—"],
+        ["Started", status.started_at ? `${dateTime(status.started_at)} (${relativeTime(status.started_at)})` : "—"],
+        ["Events sent", String(status.events ?? 0)],
+        ["Rejected lines", String(status.rejected_lines ?? 0)],
+        ["Restarts in a row", String(status.restarts ?? 0)],
+        ["Crashes", String(status.crashes ?? 0)],
+        ["Last exit", status.last_exit_code === null || status.last_exit_code === undefined ? "—" : `code ${status.last_exit_code}`],
+        ["Last error", status.last_error ? <span className="text-red-700 dark:text-red-400">{status.last_error}</span> : "—"],
+      ]}
+    />
+  );
+}
 
 export default function SensorDetail() {
   const ref = useParams().ref!;
@@ -31,7 +75,7 @@ export default function SensorDetail() {
               <Card title="About" actions={<StatusBadge status={sensor.enabled ? "enabled" : "disabled"} />}>
                 <Properties
                   items={[
-                    ["Status", sensor.enabled ? "enabled: runs on the sensor hosts" : "disabled: not running"],
+                    ["Status", sensor.enabled ? "enabled: runs while an enabled rule uses its triggers" : "disabled: never runs"],
                     ["Pack", sensor.pack_ref ? <RefLink to={`/packs/${encodeURIComponent(sensor.pack_ref)}`}>{sensor.pack_ref}</RefLink> : "—"],
                     [
                       "Reports",
@@ -60,7 +104,12 @@ export default function SensorDetail() {
                 <ParameterTable schema={sensor.param_schema} />
               </Card>
             </div>
-            <SensorLogs sensor={sensor.ref} />
+            <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
+              <Card title="Process">
+                <ProcessStatus sensor={sensor.ref} />
+              </Card>
+              <SensorLogs sensor={sensor.ref} />
+            </div>
           </div>
         );
       }}
@@ -69,11 +118,8 @@ export default function SensorDetail() {
 }
 
 function SensorLogs({ sensor }: { sensor: string }) {
-  const logs = useQuery({
-    queryKey: ["sensors", sensor, "logs"],
-    refetchInterval: 5_000,
-    queryFn: () => unwrap(api.GET("/api/v1/sensors/{ref}/logs", { params: { path: { ref: sensor } } })).then((b) => b.data.logs),
-  });
+  const runtime = useSensorRuntime(sensor);
+  const logs = { ...runtime, data: runtime.data?.logs ?? [] };
   return (
     <Card
       title="Log"
