@@ -155,6 +155,8 @@ class Attune:
                     store, bus, clock, secret_box=SecretBox(settings.security.encryption_key)
                 )
                 worker = WorkerService(store, bus, clock, settings, runner=runner)
+                # One process: the executor hands executions straight to this worker.
+                executor.attach_local_worker(worker)
                 attune = cls(
                     settings=settings, store=store, bus=bus, clock=clock, executor=executor
                 )
@@ -238,11 +240,23 @@ class Attune:
         Raises:
             NotFound: There is no action ``ref``.
         """
+        execution = await self._create_execution(ref, parameters, env_vars)
+        await publish_all(
+            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+        )
+        return execution
+
+    async def _create_execution(
+        self,
+        ref: str,
+        parameters: Mapping[str, Any] | None,
+        env_vars: Mapping[str, str] | None,
+    ) -> Execution:
         async with self.store.transaction() as uow:
-            action = await uow.actions.find_by_ref(ref)
+            action = await uow.actions.find_by_ref_cached(ref)
             if action is None:
                 raise NotFound(f"action {ref!r} not found")
-            execution = await uow.executions.create(
+            return await uow.executions.create(
                 Execution(
                     action_ref=ref,
                     action=action.id,
@@ -250,10 +264,6 @@ class Attune:
                     env_vars=dict(env_vars) if env_vars else None,
                 )
             )
-        await publish_all(
-            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
-        )
-        return execution
 
     async def wait(self, execution_id: int, timeout: float = DEFAULT_WAIT) -> Execution:
         """Wait until the execution is in a terminal status and return it.
@@ -266,6 +276,9 @@ class Attune:
         execution = await self.get_execution(execution_id)
         if execution.status.is_terminal:
             return execution
+        return await self._wait_for(execution_id, event, timeout)
+
+    async def _wait_for(self, execution_id: int, event: anyio.Event, timeout: float) -> Execution:
         with anyio.fail_after(timeout):
             while True:
                 await event.wait()
@@ -282,9 +295,14 @@ class Attune:
         timeout: float = DEFAULT_WAIT,
     ) -> Execution:
         """Execute action ``ref`` and wait for it to finish."""
-        execution = await self.execute(ref, parameters)
+        execution = await self._create_execution(ref, parameters, None)
         assert execution.id is not None
-        return await self.wait(execution.id, timeout)
+        # Listening before the request goes out: its completion cannot be missed.
+        event = self._waiters.setdefault(execution.id, anyio.Event())
+        await publish_all(
+            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+        )
+        return await self._wait_for(execution.id, event, timeout)
 
     async def get_execution(self, execution_id: int) -> Execution:
         """The execution with this id; :class:`NotFound` otherwise."""

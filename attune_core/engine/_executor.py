@@ -20,7 +20,7 @@ import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.abc
@@ -36,6 +36,7 @@ from attune_core.engine._messages import (
     consume_forever,
     publish_all,
 )
+from attune_core.errors import NotFound
 from attune_core.model import (
     Action,
     Execution,
@@ -69,7 +70,7 @@ from attune_core.workflow import (
     parse_workflow,
 )
 
-__all__ = ["ACTIVE_STATUSES", "Executor", "finish_execution"]
+__all__ = ["ACTIVE_STATUSES", "Executor", "LocalWorker", "finish_execution"]
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,41 @@ async def finish_execution(
     if done is None:
         return None, []
     return done, [
-        (RoutingKey.EXECUTION_COMPLETED, {"execution_id": done.id, "status": done.status.value})
+        (
+            RoutingKey.EXECUTION_COMPLETED,
+            {
+                "execution_id": done.id,
+                "status": done.status.value,
+                # Never change after creation: the executor's completion handler uses them to
+                # see without a database round trip that there is nothing to do.
+                "parent": done.parent,
+                "action_ref": done.action_ref,
+            },
+        )
     ]
+
+
+class LocalWorker(Protocol):
+    """A worker in the executor's own process, which the executor hands executions to directly
+    (embedded mode): scheduled and claimed in one transaction, no dispatch message."""
+
+    worker_id: int | None
+
+    def try_reserve(self) -> bool:
+        """Take one of the worker's free slots now, or say there is none."""
+        ...
+
+    async def claim(self, uow: UnitOfWork, execution: Execution) -> tuple[Any, list[Publish]]:
+        """Move a scheduled execution to running in ``uow`` and prepare its run."""
+        ...
+
+    def start(self, claimed: Any) -> None:
+        """After the commit: run a claimed execution (``None``: give the slot back)."""
+        ...
+
+    def abort(self, claimed: Any) -> None:
+        """The transaction rolled back: forget the claim and give the slot back."""
+        ...
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -147,6 +181,14 @@ class Executor:
         self._last_pick: dict[int, int] = {}
         self._pick_sequence = itertools.count()
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._local: LocalWorker | None = None
+        # The conductors of running workflows, by workflow_execution id, with the revision of
+        # the state they were saved as (see _conductor_for).
+        self._conductors: dict[int, tuple[int, Conductor, list[dict[str, Any]]]] = {}
+
+    def attach_local_worker(self, worker: LocalWorker) -> None:
+        """Hand executions scheduled to ``worker`` (same process) to it directly."""
+        self._local = worker
 
     # -- service ----------------------------------------------------------------------------
 
@@ -205,21 +247,37 @@ class Executor:
 
     async def _on_requested(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
-        async with self._store.transaction() as uow:
-            messages = await self._schedule(uow, execution_id)
+        handoff: list[Any] = []
+        try:
+            async with self._store.transaction() as uow:
+                messages = await self._schedule(uow, execution_id, handoff)
+        except BaseException:
+            for claimed in handoff:
+                assert self._local is not None
+                self._local.abort(claimed)
+            raise
+        for claimed in handoff:
+            assert self._local is not None
+            self._local.start(claimed)
         await publish_all(self._bus, messages)
 
-    async def _schedule(self, uow: UnitOfWork, execution_id: int) -> list[Publish]:
-        execution = await uow.executions.find(execution_id)
+    async def _schedule(
+        self, uow: UnitOfWork, execution_id: int, handoff: list[Any] | None = None
+    ) -> list[Publish]:
+        execution = await uow.executions.find_for_update(execution_id)
         if execution is None or execution.status is not ExecutionStatus.REQUESTED:
             return []
-        due_text = (execution.workflow_task or {}).get("next_retry_at")
+        task = execution.workflow_task or {}
+        if task.get("held"):
+            # A with_items item created up front: the workflow releases it when a slot frees.
+            return []
+        due_text = task.get("next_retry_at")
         if due_text is not None:
             due = datetime.fromisoformat(due_text)
             if due > self._clock.now():
                 self._later(due, execution_id)
                 return []
-        action = await uow.actions.find_by_ref(execution.action_ref)
+        action = await uow.actions.find_by_ref_cached(execution.action_ref)
         if action is None:
             _, messages = await finish_execution(
                 uow,
@@ -245,7 +303,7 @@ class Executor:
             return verdict
         runtime_ref = None
         if action.runtime is not None:
-            runtime = await uow.runtimes.find(action.runtime)
+            runtime = await uow.runtimes.find_cached(action.runtime)
             runtime_ref = runtime.ref if runtime else None
         worker = await self._pick_worker(uow, runtime_ref)
         if worker is None:
@@ -261,6 +319,13 @@ class Executor:
                 _error(f"no active worker can run runtime {runtime_ref or 'native'!r}"),
             )
             return messages
+        local = self._local
+        reserved = (
+            handoff is not None
+            and local is not None
+            and local.worker_id == worker
+            and local.try_reserve()
+        )
         scheduled = await uow.executions.transition(
             execution_id,
             expected=ExecutionStatus.REQUESTED,
@@ -268,6 +333,15 @@ class Executor:
             worker=worker,
             config=parameters,
         )
+        if reserved:
+            # Co-located fast path: the worker of this process claims it in this transaction.
+            assert local is not None and handoff is not None
+            if scheduled is None:
+                handoff.append(None)
+                return []
+            claimed, messages = await local.claim(uow, scheduled)
+            handoff.append(claimed)
+            return messages
         if scheduled is None:
             return []
         return [(worker_dispatch_key(worker), {"execution_id": execution_id})]
@@ -318,7 +392,7 @@ class Executor:
         self, uow: UnitOfWork, execution: Execution, action: Action, parameters: dict[str, Any]
     ) -> list[Publish] | None:
         """Enforce concurrency policies; ``None`` lets the execution through."""
-        policies = await uow.policies.list_for_action(action.ref)
+        policies = await uow.policies.list_for_action_cached(action.ref)
         if not policies:
             return None
         # Two executors (or two concurrent handlers) must not both see a free slot.
@@ -374,7 +448,7 @@ class Executor:
 
     async def _release_slot(self, uow: UnitOfWork, finished: Execution) -> list[Publish]:
         """A finished execution frees a slot: wake the oldest waiting one of its action."""
-        policies = await uow.policies.list_for_action(finished.action_ref)
+        policies = await uow.policies.list_for_action_cached(finished.action_ref)
         if not policies:
             return []
         waiting = await uow.executions.list_in_status([ExecutionStatus.REQUESTED])
@@ -393,6 +467,13 @@ class Executor:
 
     async def _on_completed(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
+        # Not a workflow task: only a concurrency policy of its action has work to do.
+        if (
+            "parent" in payload
+            and payload["parent"] is None
+            and not await self._has_policies(str(payload.get("action_ref")))
+        ):
+            return
         async with self._store.transaction() as uow:
             execution = await uow.executions.find(execution_id)
             if execution is None or not execution.status.is_terminal:
@@ -402,10 +483,22 @@ class Executor:
                 messages += await self._advance_on_child(uow, execution)
         await publish_all(self._bus, messages)
 
+    async def _has_policies(self, action_ref: str) -> bool:
+        catalogue = self._store.catalogue
+        if not catalogue.shared:
+            # One process owns the database: the cache is current without asking it.
+            known = catalogue.peek(("policy", "action", action_ref))
+            if known is not None:
+                return bool(known)
+        async with self._store.read() as uow:
+            return bool(await uow.policies.list_for_action_cached(action_ref))
+
     # -- workflows ----------------------------------------------------------------------------
 
     async def _definition(self, uow: UnitOfWork, workflow_def: int) -> WorkflowDefinition:
-        row = await uow.workflow_definitions.get(workflow_def)
+        row = await uow.workflow_definitions.find_cached(workflow_def)
+        if row is None:
+            raise NotFound(f"workflow {workflow_def} not found")
         key = (workflow_def, row.updated)
         cached = self._definitions.get(key)
         if cached is None:
@@ -414,7 +507,7 @@ class Executor:
         return cached
 
     async def _conductor_context(self, uow: UnitOfWork, action: Action) -> dict[str, Any]:
-        pack = await uow.packs.find_by_ref(action.pack_ref)
+        pack = await uow.packs.find_by_ref_cached(action.pack_ref)
         config = dict(pack.config) if pack else {}
         if self._box is None:
             return {"config": config, "keystore": {}}
@@ -501,7 +594,7 @@ class Executor:
             return []
         if record.workflow_def is None:
             return []
-        action = await uow.actions.find_by_ref(parent.action_ref)
+        action = await uow.actions.find_by_ref_cached(parent.action_ref)
         definition = await self._definition(uow, record.workflow_def)
         context = (
             await self._conductor_context(uow, action) if action else {"config": {}, "keystore": {}}
@@ -531,7 +624,11 @@ class Executor:
         decisions = list(record.state.get("decisions", ()))
         changes: dict[str, Any] = {}
         for command in commands:
-            decisions.append(_decision(command))
+            if not isinstance(command, DispatchTask):
+                # A dispatch's reasons are stored on the child it creates (workflow_task.why):
+                # copying them here too would grow the state by one entry per task or item,
+                # rewritten on every event.
+                decisions.append(_decision(command))
             if isinstance(command, DispatchTask):
                 messages += await self._dispatch(uow, parent, record, command, finished)
             elif isinstance(command, PublishVariables):

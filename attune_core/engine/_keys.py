@@ -127,15 +127,13 @@ async def keystore_for(
 ) -> dict[str, Any]:
     """The decrypted keys an action (or workflow) sees, by name (narrower owners win)."""
     found: dict[str, Any] = {}
-    owners: list[tuple[OwnerType, dict[str, Any]]] = [(OwnerType.SYSTEM, {})]
-    if pack_id is not None:
-        owners.append((OwnerType.PACK, {"owner_pack": pack_id}))
-    if action_id is not None:
-        owners.append((OwnerType.ACTION, {"owner_action": action_id}))
-    for owner_type, match in owners:
-        for key in await uow.keys.list(owner_type=owner_type, **match):
-            found[key.name] = read_value(key, box)
+    keys = await uow.keys.list_for_action_cached(pack_id, action_id)
+    for key in sorted(keys, key=lambda k: _OWNER_RANK[k.owner_type]):  # narrower owners last
+        found[key.name] = read_value(key, box)
     return found
+
+
+_OWNER_RANK = {OwnerType.SYSTEM: 0, OwnerType.PACK: 1, OwnerType.ACTION: 2}
 
 
 def resolve_config(config: Mapping[str, Any], keystore: Mapping[str, Any]) -> dict[str, Any]:

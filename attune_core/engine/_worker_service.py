@@ -126,7 +126,7 @@ async def runtime_execution_config(
     """
     if runtime is None or runtime.id is None:
         return {}, None
-    versions = await uow.runtime_versions.list_for_runtime(runtime.id)
+    versions = await uow.runtime_versions.list_for_runtime_cached(runtime.id)
     if not versions:
         if constraint:
             raise NoRuntimeVersion(
@@ -148,6 +148,20 @@ def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
         if (candidate / "pack.yaml").is_file():
             return candidate
     return None
+
+
+@attrs.frozen
+class _Claimed:
+    """An execution this worker moved to running, with what to run."""
+
+    running: Execution
+    invocation: ActionInvocation
+    environment: _EnvironmentRequest | None
+
+    @property
+    def execution_id(self) -> int:
+        assert self.running.id is not None
+        return self.running.id
 
 
 class WorkerService:
@@ -182,6 +196,10 @@ class WorkerService:
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._system_identity: tuple[int, str] | None = None
         self._running: dict[int, anyio.Event] = {}
+        # One slot per concurrent run, shared by dispatched runs and those the executor of this
+        # process hands over directly (``claim``/``start``).
+        self._slots = anyio.Semaphore(max(1, settings.worker.max_concurrent_executions))
+        self._task_group: anyio.abc.TaskGroup | None = None
         self.worker_id: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -261,6 +279,7 @@ class WorkerService:
         await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED], transient=True)
         try:
             async with anyio.create_task_group() as tg:
+                self._task_group = tg
                 tg.start_soon(self._heartbeat)
                 tg.start_soon(self._prepare_all)
                 tg.start_soon(
@@ -288,6 +307,7 @@ class WorkerService:
                 )
                 task_status.started()
         finally:
+            self._task_group = None
             with anyio.CancelScope(shield=True):
                 async with self._store.transaction() as uow:
                     await uow.workers.update(worker.id, status=WorkerStatus.INACTIVE)
@@ -309,44 +329,104 @@ class WorkerService:
 
     async def _on_dispatch(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
-        messages: list[Publish] = []
-        async with self._store.transaction() as uow:
-            execution = await uow.executions.find(execution_id)
-            if (
-                execution is None
-                or execution.status is not ExecutionStatus.SCHEDULED
-                or execution.worker != self.worker_id
-            ):
-                return
-            running = await uow.executions.transition(
-                execution_id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
-            )
-            if running is None:
-                return
+        async with self._slots:
+            claimed: _Claimed | None = None
+            messages: list[Publish] = []
             try:
-                invocation, environment = await self._invocation(uow, running)
-            except AttuneError as exc:
-                _, messages = await finish_execution(
-                    uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
-                )
-                invocation = None
-        if invocation is None:
+                async with self._store.transaction() as uow:
+                    execution = await uow.executions.find_for_update(execution_id)
+                    if (
+                        execution is None
+                        or execution.status is not ExecutionStatus.SCHEDULED
+                        or execution.worker != self.worker_id
+                    ):
+                        return
+                    claimed, messages = await self.claim(uow, execution)
+            except BaseException:
+                if claimed is not None:
+                    self._running.pop(claimed.execution_id, None)
+                raise
             await publish_all(self._bus, messages)
-            return
-        if environment is not None:
-            # Outside the transaction: building a virtualenv can take minutes.
-            try:
-                invocation = attrs.evolve(invocation, env_dir=await self._environment(*environment))
-            except AttuneError as exc:
-                outcome = ActionOutcome(
-                    status=ExecutionStatus.FAILED, result={"succeeded": False, "error": str(exc)}
-                )
-                await self._record(running, outcome)
-                return
-        if invocation.artifacts_dir is not None:
-            await anyio.Path(invocation.artifacts_dir).mkdir(parents=True, exist_ok=True)
-        cancel = self._running.setdefault(execution_id, anyio.Event())
+            if claimed is not None:
+                await self._run_claimed(claimed)
+
+    # -- the executor of this process hands executions over directly (LocalWorker) ----------
+
+    def try_reserve(self) -> bool:
+        """Take a free slot for an execution the executor is about to hand over."""
+        if self._task_group is None or self.worker_id is None:
+            return False
         try:
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:
+            return False
+        return True
+
+    async def claim(
+        self, uow: UnitOfWork, execution: Execution
+    ) -> tuple[_Claimed | None, list[Publish]]:
+        """Move a scheduled execution to running in ``uow`` and prepare what to run.
+
+        Returns the claim (``None`` if the execution was not claimable or failed while being
+        prepared) and the messages to publish once ``uow`` committed.
+        """
+        assert execution.id is not None
+        running = await uow.executions.transition(
+            execution.id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
+        )
+        if running is None:
+            return None, []
+        try:
+            invocation, environment = await self._invocation(uow, running)
+        except AttuneError as exc:
+            _, messages = await finish_execution(
+                uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
+            )
+            return None, messages
+        # Registered before the commit, so a cancel request arriving right after it is heard.
+        self._running.setdefault(execution.id, anyio.Event())
+        return _Claimed(running, invocation, environment), []
+
+    def start(self, claimed: _Claimed | None) -> None:
+        """Run a claimed execution in the background; it holds its reserved slot until done."""
+        if claimed is None or self._task_group is None:
+            self.abort(claimed)
+            return
+        self._task_group.start_soon(self._run_reserved, claimed)
+
+    def abort(self, claimed: _Claimed | None) -> None:
+        """Give back a reserved slot whose execution will not run here."""
+        if claimed is not None:
+            self._running.pop(claimed.execution_id, None)
+        self._slots.release()
+
+    async def _run_reserved(self, claimed: _Claimed) -> None:
+        try:
+            await self._run_claimed(claimed)
+        finally:
+            self._slots.release()
+
+    async def _run_claimed(self, claimed: _Claimed) -> None:
+        """Run a claimed execution and record its outcome (outside any transaction)."""
+        running, invocation, environment = claimed.running, claimed.invocation, claimed.environment
+        execution_id = claimed.execution_id
+        try:
+            if environment is not None:
+                # Outside the transaction: building a virtualenv can take minutes.
+                try:
+                    invocation = attrs.evolve(
+                        invocation, env_dir=await self._environment(*environment)
+                    )
+                except AttuneError as exc:
+                    outcome = ActionOutcome(
+                        status=ExecutionStatus.FAILED,
+                        result={"succeeded": False, "error": str(exc)},
+                    )
+                    await self._record(running, outcome)
+                    return
+            if invocation.artifacts_dir is not None:
+                await anyio.Path(invocation.artifacts_dir).mkdir(parents=True, exist_ok=True)
+            cancel = self._running.setdefault(execution_id, anyio.Event())
             outcome = await self._runner.run(invocation, cancel_event=cancel)
         finally:
             self._running.pop(execution_id, None)
@@ -425,12 +505,12 @@ class WorkerService:
     ) -> tuple[ActionInvocation, _EnvironmentRequest | None]:
         """What to run, and the runtime environment it needs (prepared after the transaction)."""
         assert execution.id is not None
-        action = await uow.actions.find_by_ref(execution.action_ref)
+        action = await uow.actions.find_by_ref_cached(execution.action_ref)
         if action is None:
             raise AttuneError(f"action {execution.action_ref!r} not found")
         runtime: Runtime | None = None
         if action.runtime is not None:
-            runtime = await uow.runtimes.find(action.runtime)
+            runtime = await uow.runtimes.find_cached(action.runtime)
             if runtime is None:
                 raise AttuneError(f"the runtime of action {action.ref!r} no longer exists")
         runtime_ref = runtime.ref if runtime else None
@@ -642,7 +722,7 @@ class WorkerService:
         of the encrypted ones among them."""
         secrets: dict[str, Any] = {}
         encrypted: dict[str, bool] = {}
-        keys = await uow.keys.list_for_action(pack_id, action_id)
+        keys = await uow.keys.list_for_action_cached(pack_id, action_id)
         # Narrower owners win: system, then pack, then action.
         rank = {OwnerType.SYSTEM: 0, OwnerType.PACK: 1, OwnerType.ACTION: 2}
         for key in sorted(keys, key=lambda k: rank[k.owner_type]):

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from attune_core.errors import NotFound, ValidationError
 from attune_core.model import HistoryOperation
+from attune_core.storage._catalogue import CATALOGUE_TABLES
 from attune_core.storage._errors import translate_errors
 from attune_core.storage._history import HistorySpec, history_row
-from attune_core.storage.tables import metadata
 
 if TYPE_CHECKING:
     from attune_core.storage._store import UnitOfWork
@@ -140,10 +140,27 @@ class Repository(Generic[E]):
         # A statement is never interrupted half-way: cancelling the driver mid-call leaves its
         # connection unusable (and SQLite's write lock held). Statements are short; the
         # cancellation lands at the next await, and the transaction then rolls back cleanly.
+        if isinstance(statement, sa.UpdateBase):
+            table = getattr(statement, "table", None)
+            name = getattr(table, "name", None)
+            if name in CATALOGUE_TABLES:
+                self._uow.catalogue_written = True
+            elif name is not None and not isinstance(statement, sa.Insert):
+                # An UPDATE or DELETE the row cache did not see: forget the table's rows.
+                self._forget_rows(name)
         with translate_errors(self.name):
             with anyio.CancelScope(shield=True):
                 result = await self._conn.execute(statement, parameters)
             return result  # noqa: RET504 (returning inside the shield confuses type checkers)
+
+    def _forget_rows(self, table_name: str) -> None:
+        rows = self._uow.rows
+        for key in [k for k in rows if k[0] == table_name]:
+            del rows[key]
+
+    async def _cached(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+        """A catalogue lookup through the process-wide cache (``_catalogue``)."""
+        return await self._uow.cached((self.table.name, *key), load)
 
     async def _one_or_none(
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
@@ -259,6 +276,11 @@ class Repository(Generic[E]):
         """The entity with this id, or ``None``."""
         return await self._one_or_none(_prebuilt(self.table, "find"), {"_id": id})
 
+    async def find_cached(self, id: int) -> E | None:
+        """:meth:`find` through the catalogue cache (catalogue tables only)."""
+        found: E | None = await self._cached(("id", id), lambda: self.find(id))
+        return found
+
     async def get(self, id: int) -> E:
         """The entity with this id; :class:`NotFound` when there is none."""
         found = await self.find(id)
@@ -373,6 +395,7 @@ class Repository(Generic[E]):
         return int(result.rowcount or 0)
 
     async def _delete_returning(self, statement: sa.Delete) -> E | None:
+        self._forget_rows(self.table.name)
         deleted = await self._one_or_none(statement.returning(self.table))
         if deleted is not None:
             await self._after_delete(deleted)
@@ -388,23 +411,55 @@ class Repository(Generic[E]):
         """
         assert self.history is not None
         t = self.table
-        old = (await self._execute(_prebuilt(t, "lock"), {"_id": id})).one_or_none()
-        if old is None or (wanted is not None and old.status not in wanted):
+        old = await self.lock_row(id)
+        if old is None or (wanted is not None and old["status"] not in wanted):
             return None
-        values = self._prepare_change(dict(old._mapping), values)
+        values = self._prepare_change(old, values)
         keys: dict[str, Any]
         if wanted is None:
             statement, keys = _prebuilt(t, "update"), {"_id": id}
         else:
             statement, keys = _prebuilt(t, "transition"), {"_id": id, "_expected": list(wanted)}
-        new = (await self._execute(statement, {**values, **keys})).one_or_none()
-        if new is None:
+        # Prebuilt statements are not seen by _execute's row bookkeeping: keep it here.
+        result = await self._conn_execute(statement, {**values, **keys})
+        row = result.one_or_none()
+        if row is None:
+            self._uow.rows.pop((t.name, id), None)
             return None
-        await self._record(HistoryOperation.UPDATE, old=dict(old._mapping), new=dict(new._mapping))
-        entity = self._to_entity(new)
+        new = dict(row._mapping)
+        self._uow.rows[(t.name, id)] = new
+        await self._record(HistoryOperation.UPDATE, old=old, new=new)
+        entity: E = self.entity(**new)
         if "status" in values:
-            self._announce_status(entity, old.status)
+            self._announce_status(entity, old["status"])
         return entity
+
+    async def lock_row(self, id: int) -> dict[str, Any] | None:
+        """The row, locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite
+        write transactions are exclusive); read once per transaction."""
+        key = (self.table.name, id)
+        known = self._uow.rows.get(key)
+        if known is not None:
+            return known
+        row = (await self._conn_execute(_prebuilt(self.table, "lock"), {"_id": id})).one_or_none()
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        self._uow.rows[key] = found
+        return found
+
+    async def find_for_update(self, id: int) -> E | None:
+        """Like :meth:`find`, locking the row for a change later in this transaction."""
+        row = await self.lock_row(id)
+        return None if row is None else self.entity(**row)
+
+    async def _conn_execute(
+        self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
+    ) -> sa.CursorResult[Any]:
+        with translate_errors(self.name):
+            with anyio.CancelScope(shield=True):
+                result = await self._conn.execute(statement, parameters)
+            return result  # noqa: RET504
 
     def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """Adjust the values of a tracked change knowing the old row (override point)."""
@@ -421,8 +476,7 @@ class Repository(Generic[E]):
             return
         row = history_row(self.history, operation, old=old, new=new, time=self._now())
         if row is not None:
-            history = metadata.tables[self.history.table_name]
-            await self._execute(_prebuilt(history, "history"), row)
+            self._uow.add_history(self.history.table_name, row)
 
     # -- hooks ------------------------------------------------------------------------------
 
@@ -450,6 +504,11 @@ class RefRepository(Repository[E]):
     async def find_by_ref(self, ref: str) -> E | None:
         """The entity with this ref, or ``None``."""
         return await self._one_or_none(_prebuilt(self.table, "find_by_ref"), {"_ref": ref})
+
+    async def find_by_ref_cached(self, ref: str) -> E | None:
+        """:meth:`find_by_ref` through the catalogue cache (catalogue tables only)."""
+        found: E | None = await self._cached(("ref", ref), lambda: self.find_by_ref(ref))
+        return found
 
     async def get_by_ref(self, ref: str) -> E:
         """The entity with this ref; :class:`NotFound` when there is none."""

@@ -31,7 +31,9 @@ from attune_core.config import DatabaseSettings
 from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
+from attune_core.storage._catalogue import MISSING, Catalogue, stamp_statement
 from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
+from attune_core.storage._errors import translate_errors
 from attune_core.storage._leases import LeaseRepository
 from attune_core.storage._repository import Change
 
@@ -43,14 +45,70 @@ log = logging.getLogger(__name__)
 class UnitOfWork:
     """One transaction's view of the database, one repository per entity."""
 
-    def __init__(self, connection: AsyncConnection, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        now: Callable[[], datetime],
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self.connection = connection
         self.now = now
         self.changes: list[Change] = []
+        # Rows this transaction locked or wrote, by (table, id): while the transaction lasts
+        # nobody else can change them (PostgreSQL row locks, SQLite's exclusive writer), so a
+        # second change of the same row needs no second locking read.
+        self.rows: dict[tuple[str, int], dict[str, Any]] = {}
+        # History rows, written in one batch per table before the commit.
+        self._history: dict[str, list[dict[str, Any]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
+        self.catalogue = catalogue
+        # Set by the repositories when this transaction changes a catalogue table.
+        self.catalogue_written = False
+        self._generation = catalogue.generation if catalogue is not None else 0
+        self._stamp_checked = False
 
     def record_change(self, change: Change) -> None:
         """Remember a change to announce once the transaction has committed."""
         self.changes.append(change)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed (never after a rollback)."""
+        self._after_commit.append(callback)
+
+    def add_history(self, table_name: str, row: dict[str, Any]) -> None:
+        """Queue a history row; it is written with the others before the commit."""
+        self._history.setdefault(table_name, []).append(row)
+
+    async def flush_history(self) -> None:
+        """Write the queued history rows (one statement per history table)."""
+        from attune_core.storage.tables import metadata
+
+        while self._history:
+            name, rows = self._history.popitem()
+            with translate_errors(name), anyio.CancelScope(shield=True):
+                await self.connection.execute(metadata.tables[name].insert(), rows)
+
+    async def cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A catalogue value from the cache, else from ``load()`` (and then cached).
+
+        See :mod:`attune_core.storage._catalogue` for when the cache is bypassed.
+        """
+        catalogue = self.catalogue
+        if catalogue is None or self.catalogue_written:
+            return await load()
+        if catalogue.shared and not self._stamp_checked:
+            self._stamp_checked = True
+            with translate_errors("catalogue"), anyio.CancelScope(shield=True):
+                stamp = tuple((await self.connection.execute(stamp_statement())).one())
+            catalogue.observe_stamp(stamp)
+            # The loads below run after the stamp was read, so they see at least what it saw.
+            self._generation = catalogue.generation
+        value = catalogue.get(key)
+        if value is MISSING:
+            value = await load()
+            if not self.catalogue_written:
+                catalogue.put(key, value, generation=self._generation)
+        return value
 
     @cached_property
     def packs(self) -> r.PackRepository:
@@ -176,6 +234,8 @@ class Store:
         # acquiring the lock after its task is gone; the busy timeout remains for writers in
         # other processes.
         self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
+        # SQLite is embedded (one process per database); PostgreSQL may be shared.
+        self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
 
     def on_commit(self, listener: Callable[[list[Change]], Awaitable[None]]) -> None:
@@ -269,15 +329,20 @@ class Store:
         async with self._writer(), self._connection() as conn:
             with anyio.CancelScope(shield=True):
                 transaction = await conn.begin()
-            uow = UnitOfWork(conn, self._now)
+            uow = UnitOfWork(conn, self._now, self.catalogue)
             try:
                 yield uow
+                await uow.flush_history()
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await transaction.rollback()
                 raise
             with anyio.CancelScope(shield=True):
                 await transaction.commit()
+            if uow.catalogue_written:
+                self.catalogue.invalidate()
+            for callback in uow._after_commit:
+                callback()
             changes = uow.changes
         if changes and self._listeners:
             with anyio.CancelScope(shield=True):
@@ -302,7 +367,7 @@ class Store:
             with anyio.CancelScope(shield=True):
                 transaction = await conn.begin()
             try:
-                yield UnitOfWork(conn, self._now)
+                yield UnitOfWork(conn, self._now, self.catalogue)
             finally:
                 with anyio.CancelScope(shield=True):
                     await transaction.rollback()

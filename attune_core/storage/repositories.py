@@ -175,6 +175,14 @@ class RuntimeVersionRepository(Repository[RuntimeVersion]):
         """The versions of one runtime, newest version first."""
         return await self.list(runtime=runtime_id)
 
+    async def list_for_runtime_cached(self, runtime_id: int) -> list[RuntimeVersion]:
+        """:meth:`list_for_runtime` through the catalogue cache."""
+
+        async def load() -> tuple[RuntimeVersion, ...]:
+            return tuple(await self.list_for_runtime(runtime_id))
+
+        return list(await self._cached(("runtime", runtime_id), load))
+
     async def find_version(self, runtime_id: int, version: str) -> RuntimeVersion | None:
         """The row for ``version`` of the runtime, or ``None``."""
         c = self.table.c
@@ -294,6 +302,14 @@ class PolicyRepository(_ComponentRepository):
     async def list_for_action(self, action_ref: str) -> list[Policy]:
         """The policies that apply to an action."""
         return await self.list(action_ref=action_ref)
+
+    async def list_for_action_cached(self, action_ref: str) -> list[Policy]:
+        """:meth:`list_for_action` through the catalogue cache."""
+
+        async def load() -> tuple[Policy, ...]:
+            return tuple(await self.list_for_action(action_ref))
+
+        return list(await self._cached(("action", action_ref), load))
 
 
 class WorkflowDefinitionRepository(_ComponentRepository):
@@ -579,6 +595,14 @@ class KeyRepository(RefRepository[Key]):
         if action_id is not None:
             scopes.append(sa.and_(c.owner_type == OwnerType.ACTION, c.owner_action == action_id))
         return await self._all(sa.select(self.table).where(sa.or_(*scopes)).order_by(c.ref))
+
+    async def list_for_action_cached(self, pack_id: int | None, action_id: int | None) -> list[Key]:
+        """:meth:`list_for_action` through the catalogue cache."""
+
+        async def load() -> tuple[Key, ...]:
+            return tuple(await self.list_for_action(pack_id, action_id))
+
+        return list(await self._cached(("action", pack_id, action_id), load))
 
     async def list_for_owner(self, owner_type: OwnerType, owner: str | None = None) -> list[Key]:
         """Keys of one owner type (and one owner, by its textual id/ref, if given)."""
@@ -911,6 +935,7 @@ class _HistoryRepository(Repository[Any]):
         offset: int = 0,
     ) -> list[Any]:
         """History records matching every given filter, newest first."""
+        await self._uow.flush_history()
         c = self.table.c
         clauses: list[sa.ColumnElement[bool]] = []
         if entity_id is not None:

@@ -1,0 +1,99 @@
+"""The catalogue cache: rows of packs, runtimes, actions, policies, workflow definitions and
+keys kept in memory between units of work, because the engine reads them for every execution
+and they change only when someone registers a pack or edits the catalogue.
+
+Rules of this file:
+
+1. A unit of work that wrote to a catalogue table neither reads from nor fills the cache, and
+   its commit clears the cache (``Catalogue.invalidate``). Every write of this process goes
+   through the repositories, which mark the unit of work (``Repository._execute``).
+2. A value is stored only if no catalogue change committed since the unit of work that read it
+   began (the ``generation`` it began at): a reader that started before a commit may hold the
+   old rows and must not put them back after the invalidation.
+3. Other processes (distributed mode, PostgreSQL) are seen through a stamp: the row count and
+   the newest ``updated`` of every catalogue table, read once per unit of work before the
+   cache is used. Any insert, update or delete elsewhere changes it (``updated`` is stamped by
+   the writing repository, rows are never updated with an older stamp), and the cache is
+   cleared. SQLite is embedded, one process per database, so the stamp is not read there.
+4. Cached values are frozen entities (or tuples of them): callers cannot change them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import sqlalchemy as sa
+
+from attune_core.storage import tables as t
+
+__all__ = ["CATALOGUE_TABLES", "Catalogue", "stamp_statement"]
+
+CATALOGUE_TABLES = frozenset(
+    {"pack", "runtime", "runtime_version", "action", "policy", "workflow_definition", "key"}
+)
+
+# Enough for every action of a large installation; beyond it the cache starts over rather
+# than grow without bound (a rare full reload costs one lookup per entry).
+MAX_ENTRIES = 10_000
+
+_MISSING: Any = object()
+
+
+def stamp_statement() -> sa.Select[Any]:
+    """One SELECT giving (count, newest updated) of every catalogue table."""
+    columns: list[Any] = []
+    for name in sorted(CATALOGUE_TABLES):
+        table = t.metadata.tables[name]
+        columns.append(sa.select(sa.func.count()).select_from(table).scalar_subquery())
+        columns.append(sa.select(sa.func.max(table.c.updated)).scalar_subquery())
+    return sa.select(*columns)
+
+
+class Catalogue:
+    """The process-wide cache of catalogue rows (one per :class:`~attune_core.storage.Store`)."""
+
+    def __init__(self, *, shared: bool) -> None:
+        # Whether other processes may write the same database (PostgreSQL): check the stamp.
+        self.shared = shared
+        self.generation = 0
+        self.stamp: tuple[Any, ...] | None = None
+        self._entries: dict[Hashable, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Any:
+        """The cached value, or ``_MISSING``."""
+        value = self._entries.get(key, _MISSING)
+        if value is _MISSING:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def peek(self, key: Hashable) -> Any | None:
+        """The cached value, or ``None`` when there is none (no statistics kept)."""
+        value = self._entries.get(key, _MISSING)
+        return None if value is _MISSING else value
+
+    def put(self, key: Hashable, value: Any, *, generation: int) -> None:
+        """Keep ``value`` unless the catalogue changed since ``generation`` (rule 2)."""
+        if generation != self.generation:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = value
+
+    def invalidate(self) -> None:
+        """Forget everything (a catalogue change committed)."""
+        self._entries.clear()
+        self.generation += 1
+
+    def observe_stamp(self, stamp: tuple[Any, ...]) -> None:
+        """Another process's change shows in a new stamp: start over."""
+        if stamp != self.stamp:
+            self.invalidate()
+            self.stamp = stamp
+
+
+MISSING = _MISSING
