@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import anyio
 import anyio.abc
+import attrs
 
 from attune_core.bus import RoutingKey, worker_dispatch_key
 from attune_core.engine._inquiries import ASK_ACTION, ask, cancel_inquiries
@@ -61,8 +62,10 @@ from attune_core.workflow import (
     FailWorkflow,
     PauseRequested,
     PublishVariables,
+    ReleaseItem,
     ResumeRequested,
     SetWorkflowStatus,
+    SkipItems,
     TaskFinished,
     WorkflowDefinition,
     WorkflowDefinitionError,
@@ -479,7 +482,11 @@ class Executor:
             if execution is None or not execution.status.is_terminal:
                 return
             messages = await self._release_slot(uow, execution)
-            if execution.parent is not None and execution.workflow_task:
+            if (
+                execution.parent is not None
+                and execution.workflow_task
+                and not execution.workflow_task.get("skipped")
+            ):
                 messages += await self._advance_on_child(uow, execution)
         await publish_all(self._bus, messages)
 
@@ -543,7 +550,12 @@ class Executor:
         if running is None:
             return []
         context = await self._conductor_context(uow, action)
-        conductor = Conductor(definition, config=context["config"], keystore=context["keystore"])
+        conductor = Conductor(
+            definition,
+            config=context["config"],
+            keystore=context["keystore"],
+            items_up_front=True,
+        )
         now = self._clock.now()
         commands = conductor.start(
             parameters,
@@ -604,6 +616,7 @@ class Executor:
             record.state["conductor"],
             config=context["config"],
             keystore=context["keystore"],
+            items_up_front=True,
         )
         commands = conductor.handle(event)
         return await self._carry_out(uow, parent, record, conductor, commands, finished=finished)
@@ -622,15 +635,48 @@ class Executor:
         assert parent.id is not None and record.id is not None
         messages: list[Publish] = []
         decisions = list(record.state.get("decisions", ()))
+        # with_items children created up front but not started: ids by run, by item index
+        # (None once released or ended).
+        items: dict[str, list[int | None]] = {
+            run: list(ids) for run, ids in (record.state.get("items") or {}).items()
+        }
+        # Items released in the same breath as they are created start at once.
+        releases: dict[tuple[int, int | None], ReleaseItem] = {
+            (c.run, c.item_index): c for c in commands if isinstance(c, ReleaseItem)
+        }
         changes: dict[str, Any] = {}
         for command in commands:
-            if not isinstance(command, DispatchTask):
+            if not isinstance(command, (DispatchTask, ReleaseItem)):
                 # A dispatch's reasons are stored on the child it creates (workflow_task.why):
                 # copying them here too would grow the state by one entry per task or item,
                 # rewritten on every event.
                 decisions.append(_decision(command))
             if isinstance(command, DispatchTask):
-                messages += await self._dispatch(uow, parent, record, command, finished)
+                release = releases.pop((command.run, command.item_index), None)
+                if command.held and release is not None:
+                    command = attrs.evolve(
+                        command, held=False, delay=release.delay, why=release.why
+                    )
+                child_messages, child_id = await self._dispatch(
+                    uow, parent, record, command, finished
+                )
+                messages += child_messages
+                if command.held:
+                    assert command.item_index is not None
+                    ids = items.setdefault(str(command.run), [])
+                    ids.extend([None] * (command.item_index + 1 - len(ids)))
+                    ids[command.item_index] = child_id
+            elif isinstance(command, ReleaseItem):
+                if (command.run, command.item_index) in releases:
+                    releases.pop((command.run, command.item_index))
+                    messages += await self._release_item(uow, items, command)
+            elif isinstance(command, SkipItems):
+                ids = items.get(str(command.run)) or []
+                for index in command.item_indexes:
+                    held_id = ids[index] if index < len(ids) else None
+                    if held_id is not None:
+                        messages += await _skip_item(uow, held_id, command.why.message)
+                        ids[index] = None
             elif isinstance(command, PublishVariables):
                 changes["variables"] = dict(conductor.variables)
             elif isinstance(command, CancelTasks):
@@ -656,10 +702,23 @@ class Executor:
                 }
                 _, done = await finish_execution(uow, parent, ExecutionStatus.FAILED, result)
                 messages += done
+            if isinstance(command, (CompleteWorkflow, FailWorkflow)):
+                # The workflow is over: no held item will ever start.
+                for ids in items.values():
+                    for index, held_id in enumerate(ids):
+                        if held_id is not None:
+                            messages += await _skip_item(
+                                uow, held_id, "the workflow ended before this item started"
+                            )
+                            ids[index] = None
+        items = {run: ids for run, ids in items.items() if any(i is not None for i in ids)}
         outstanding = conductor.outstanding
+        state: dict[str, Any] = {"conductor": conductor.state, "decisions": decisions}
+        if items:
+            state["items"] = items
         await uow.workflow_executions.update(
             record.id,
-            state={"conductor": conductor.state, "decisions": decisions},
+            state=state,
             current_tasks=sorted({ref.task for ref in outstanding}),
             **changes,
         )
@@ -672,7 +731,7 @@ class Executor:
         record: WorkflowExecution,
         command: DispatchTask,
         finished: Execution | None,
-    ) -> list[Publish]:
+    ) -> tuple[list[Publish], int]:
         workflow_task: dict[str, Any] = {
             "workflow_execution": record.id,
             "task_name": command.task,
@@ -688,6 +747,9 @@ class Executor:
         if command.delay > 0:
             due = self._clock.now() + timedelta(seconds=command.delay)
             workflow_task["next_retry_at"] = due.isoformat()
+        if command.held:
+            # Created now, started by a ReleaseItem: the executor leaves it in `requested`.
+            workflow_task["held"] = True
         original = None
         if command.attempt > 0 and finished is not None:
             original = finished.original_execution or finished.id
@@ -702,7 +764,30 @@ class Executor:
                 original_execution=original,
             )
         )
-        return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": child.id})]
+        assert child.id is not None
+        if command.held:
+            return [], child.id
+        return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": child.id})], child.id
+
+    async def _release_item(
+        self, uow: UnitOfWork, items: dict[str, list[int | None]], command: ReleaseItem
+    ) -> list[Publish]:
+        """Start the held child of a with_items item."""
+        ids = items.get(str(command.run)) or []
+        child_id = ids[command.item_index] if command.item_index < len(ids) else None
+        if child_id is None:
+            return []
+        ids[command.item_index] = None
+        child = await uow.executions.find_for_update(child_id)
+        if child is None or child.status is not ExecutionStatus.REQUESTED:
+            return []
+        task = dict(child.workflow_task or {})
+        task.update(held=False, why=command.why.to_dict())
+        if command.delay > 0:
+            due = self._clock.now() + timedelta(seconds=command.delay)
+            task["next_retry_at"] = due.isoformat()
+        await uow.executions.update(child_id, workflow_task=task)
+        return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": child_id})]
 
     async def _cancel_runs(
         self, uow: UnitOfWork, parent: Execution, command: CancelTasks
@@ -745,6 +830,24 @@ class Executor:
             await uow.executions.get(execution_id)
             messages = await self.signal_workflow(uow, execution_id, event)
         await publish_all(self._bus, messages)
+
+
+async def _skip_item(uow: UnitOfWork, child_id: int, reason: str) -> list[Publish]:
+    """End the held child of a with_items item that will never start (``cancelled``)."""
+    child = await uow.executions.find_for_update(child_id)
+    if child is None or child.status is not ExecutionStatus.REQUESTED:
+        return []
+    task = dict(child.workflow_task or {})
+    task.update(held=False, skipped=True)
+    _, messages = await finish_execution(
+        uow,
+        child,
+        ExecutionStatus.CANCELLED,
+        _error(f"not started: {reason}"),
+        expected=[ExecutionStatus.REQUESTED],
+        workflow_task=task,
+    )
+    return messages
 
 
 async def cancel_in(uow: UnitOfWork, execution: Execution) -> list[Publish]:

@@ -15,9 +15,11 @@ Rules of this file:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import mimetypes
+import os
 import shutil
 import socket
 from collections.abc import Mapping
@@ -51,6 +53,7 @@ from attune_core.engine.worker import (
     verify_versions,
 )
 from attune_core.engine.worker._output import secret_needles, secret_parameter_values
+from attune_core.engine.worker._runtime import DependencySpec, EnvironmentSpec
 from attune_core.errors import AttuneError
 from attune_core.model import (
     Action,
@@ -200,6 +203,8 @@ class WorkerService:
         # process hands over directly (``claim``/``start``).
         self._slots = anyio.Semaphore(max(1, settings.worker.max_concurrent_executions))
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._free_artifacts_dirs: list[Path] = []
+        self._artifacts_dir_numbers = itertools.count()
         self.worker_id: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -271,6 +276,7 @@ class WorkerService:
         worker = await self.register()
         assert worker.id is not None
         await self._ensure_system_identity()
+        await self._clear_artifacts_dirs()
         dispatch, dispatch_keys = worker_queue(worker.id)
         control, control_keys = worker_control_queue(worker.id)
         packs_queue = f"attune.worker.{worker.id}.packs"
@@ -424,8 +430,7 @@ class WorkerService:
                     )
                     await self._record(running, outcome)
                     return
-            if invocation.artifacts_dir is not None:
-                await anyio.Path(invocation.artifacts_dir).mkdir(parents=True, exist_ok=True)
+            invocation = attrs.evolve(invocation, artifacts_dir=self._take_artifacts_dir())
             cancel = self._running.setdefault(execution_id, anyio.Event())
             outcome = await self._runner.run(invocation, cancel_event=cancel)
         finally:
@@ -457,14 +462,58 @@ class WorkerService:
 
     # -- artifacts ------------------------------------------------------------------------------
 
+    def _take_artifacts_dir(self) -> Path:
+        """An empty directory for one run's ``ATTUNE_ARTIFACTS_DIR``.
+
+        Directories are reused: most actions write no artifact, and removing a directory
+        costs milliseconds on ext4 (creating one, a tenth of that). One that received files is
+        removed after they were collected. Names carry the process id, so workers sharing a
+        data directory never share one (see :meth:`_clear_artifacts_dirs`).
+        """
+        if self._free_artifacts_dirs:
+            return self._free_artifacts_dirs.pop()
+        directory = (
+            self._settings.data_dir
+            / "artifacts"
+            / f"{_RUN_DIR_PREFIX}{os.getpid()}-{next(self._artifacts_dir_numbers)}"
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    async def _clear_artifacts_dirs(self) -> None:
+        """At start: remove the run directories of this or a dead process (a previous life
+        may have died with files in one, which must not land in another execution)."""
+
+        def clear() -> None:
+            root = self._settings.data_dir / "artifacts"
+            if not root.is_dir():
+                return
+            for entry in root.iterdir():
+                if not entry.name.startswith(_RUN_DIR_PREFIX):
+                    continue
+                pid = entry.name[len(_RUN_DIR_PREFIX) :].split("-")[0]
+                if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                    continue
+                shutil.rmtree(entry, ignore_errors=True)
+
+        await anyio.to_thread.run_sync(clear)
+
     async def _collect_artifacts(self, execution: Execution, directory: Path) -> None:
         """Turn the files an action wrote into ``ATTUNE_ARTIFACTS_DIR`` into artifacts.
 
         One artifact per file (ref ``<action ref>.<file name>``, linked to the execution),
         its content as version 1; files over the worker's output cap are recorded without
-        content. The directory is removed afterwards.
+        content. The directory is removed afterwards (an empty one is kept for the next run).
         """
         limit = self._settings.worker.max_stdout_bytes
+        try:
+            with os.scandir(directory) as entries:
+                empty = next(entries, None) is None
+        except OSError:
+            return  # removed under us: nothing to collect, and not reusable
+        if empty:
+            self._free_artifacts_dirs.append(directory)
+            return
         files = await anyio.to_thread.run_sync(_artifact_files, directory, limit)
         try:
             if not files:
@@ -523,7 +572,11 @@ class WorkerService:
                     f"pack {action.pack_ref!r} has no files under {self._settings.packs_base_dir}"
                 )
         environment: _EnvironmentRequest | None = None
-        if pack_dir is not None and runtime_ref is not None:
+        if (
+            pack_dir is not None
+            and runtime_ref is not None
+            and _needs_environment(execution_config)
+        ):
             environment = (action.pack_ref, pack_dir, runtime_ref, execution_config, version)
         parameters = dict(execution.config or {})
         secrets, encrypted = await self._secrets(uow, action.pack, action.id)
@@ -555,7 +608,7 @@ class WorkerService:
             trigger_ref=execution.trigger_ref,
             api_url=self._settings.server.public_url,
             api_token=self._execution_token(execution.id, float(timeout)),
-            artifacts_dir=self._settings.data_dir / "artifacts" / str(execution.id),
+            artifacts_dir=None,  # a reusable directory, taken when the run starts
             # stdout.log / stderr.log beside the result; the API serves stderr from there.
             log_dir=self._settings.data_dir / "logs" / str(execution.id),
             max_stdout_bytes=self._settings.worker.max_stdout_bytes,
@@ -758,6 +811,27 @@ def _artifact_files(directory: Path, limit: int) -> list[tuple[Path, int, bytes 
             size = path.stat().st_size
             found.append((path, size, path.read_bytes() if size <= limit else None))
     return found
+
+
+_RUN_DIR_PREFIX = ".run-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _needs_environment(execution_config: Mapping[str, Any]) -> bool:
+    """Whether the runtime builds an environment per pack (a venv, node_modules)."""
+    return (
+        EnvironmentSpec.from_config(execution_config) is not None
+        or DependencySpec.from_config(execution_config) is not None
+    )
 
 
 def _plain(stored: str) -> Any:

@@ -261,9 +261,8 @@ class Repository(Generic[E]):
                 )
                 is not None
             ]
-            if history:
-                table = metadata.tables[self.history.table_name]
-                await self._execute(_prebuilt(table, "history"), history)  # type: ignore[arg-type]
+            for row in history:
+                self._uow.add_history(self.history.table_name, row)
         else:
             for entity in stored:
                 await self._after_insert(entity)

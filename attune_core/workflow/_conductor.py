@@ -48,9 +48,11 @@ from attune_core.workflow._events import (
     FailWorkflow,
     PauseRequested,
     PublishVariables,
+    ReleaseItem,
     ResumeRequested,
     RunRef,
     SetWorkflowStatus,
+    SkipItems,
     Started,
     TaskFinished,
     TaskStatus,
@@ -131,6 +133,7 @@ class _Run:
     batch_end: int = 0
     active: int = 0
     item_failed: bool = False
+    prepared: bool = False  # every item was dispatched held up front (items_up_front)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -152,6 +155,7 @@ class _Run:
                 batch_end=self.batch_end,
                 active=self.active,
                 item_failed=self.item_failed,
+                prepared=self.prepared,
             )
         return data
 
@@ -177,6 +181,7 @@ class _Run:
             batch_end=int(data.get("batch_end", 0)),
             active=int(data.get("active", 0)),
             item_failed=bool(data.get("item_failed", False)),
+            prepared=bool(data.get("prepared", False)),
         )
 
 
@@ -291,6 +296,10 @@ class Conductor:
         config: Pack configuration (``config.*``). Not persisted in :attr:`state`.
         keystore: Decrypted keys (``keystore.*``). Not persisted in :attr:`state`: secrets
             never reach the ``workflow_execution`` row.
+        items_up_front: A with_items task dispatches every item at once, rendered, as
+            ``DispatchTask(held=True)``; items then start with :class:`ReleaseItem` as
+            concurrency slots free up, and those that never will end with
+            :class:`SkipItems`. Without it (the default) an item is dispatched when it starts.
     """
 
     def __init__(
@@ -299,8 +308,10 @@ class Conductor:
         *,
         config: Mapping[str, Any] | None = None,
         keystore: Mapping[str, Any] | None = None,
+        items_up_front: bool = False,
     ) -> None:
         self._definition = definition
+        self._items_up_front = items_up_front
         self._config: Mapping[str, Any] = dict(config or {})
         self._keystore: Mapping[str, Any] = dict(keystore or {})
         self._status = WorkflowStatus.REQUESTED
@@ -438,6 +449,7 @@ class Conductor:
         *,
         config: Mapping[str, Any] | None = None,
         keystore: Mapping[str, Any] | None = None,
+        items_up_front: bool = False,
     ) -> Conductor:
         """Rebuild a conductor from :attr:`state` (e.g. after an executor restart).
 
@@ -447,7 +459,7 @@ class Conductor:
         """
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported workflow conductor state (version {STATE_VERSION})")
-        conductor = cls(definition, config=config, keystore=keystore)
+        conductor = cls(definition, config=config, keystore=keystore, items_up_front=items_up_front)
         conductor._status = WorkflowStatus(state["status"])
         conductor._parameters = dict(state.get("parameters") or {})
         conductor._system = dict(state.get("system") or {})
@@ -686,6 +698,8 @@ class Conductor:
         attempt: int,
         delay: float,
         why: Explanation,
+        *,
+        held: bool = False,
     ) -> None:
         context = self._trigger_context(run, index)
         action = spec.action or ""
@@ -698,7 +712,8 @@ class Conductor:
         rendered: dict[str, Any] = {}
         for key, value in spec.input.items():
             rendered[key] = self._render(value, context, f"input.{key}", spec.name)
-        self._in_flight += 1
+        if not held:
+            self._in_flight += 1
         if index is None:
             run.in_flight = True
             run.attempt = attempt
@@ -714,6 +729,7 @@ class Conductor:
                 max_retries=spec.retry.count if spec.retry is not None else 0,
                 delay=delay,
                 timeout=spec.timeout,
+                held=held,
             )
         )
 
@@ -751,6 +767,12 @@ class Conductor:
         if count == 0:
             self._complete_inline(run, _Outcome(TaskStatus.SUCCEEDED, [], False))
             return
+        if self._items_up_front and self._dispatching:
+            base = run.why or Explanation("with_items")
+            for index in range(count):
+                item_why = attrs.evolve(base, message=f"{base.message} (item {index} of {count})")
+                self._dispatch(spec, run, index, 0, 0.0, item_why, held=True)
+            run.prepared = True
         self._release_items(run)
 
     def _release_items(self, run: _Run) -> None:
@@ -775,7 +797,19 @@ class Conductor:
             run.active += 1
             base = run.why or Explanation("with_items")
             item_why = attrs.evolve(base, message=f"{base.message} (item {index} of {count})")
-            self._dispatch(spec, run, index, 0, spec.delay or 0.0, item_why)
+            if run.prepared:
+                self._in_flight += 1
+                self._out.append(
+                    ReleaseItem(
+                        task=run.task,
+                        run=run.id,
+                        item_index=index,
+                        why=item_why,
+                        delay=spec.delay or 0.0,
+                    )
+                )
+            else:
+                self._dispatch(spec, run, index, 0, spec.delay or 0.0, item_why)
         self._maybe_items_done(run)
 
     def _item_finished(self, run: _Run, index: int, outcome: _Outcome) -> None:
@@ -808,6 +842,21 @@ class Conductor:
             return  # more items to release (when paused: on resume)
         for index in range(run.next_item, count):
             run.item_state[index] = _ITEM_SKIPPED
+        if run.prepared and run.next_item < count:
+            reason = (
+                "an item failed"
+                if run.item_failed
+                else f"the workflow is {self._status.value}, no new item starts"
+            )
+            self._out.append(
+                SkipItems(
+                    task=run.task,
+                    run=run.id,
+                    item_indexes=tuple(range(run.next_item, count)),
+                    why=Explanation(f'task "{run.task}": items not started: {reason}'),
+                )
+            )
+            run.next_item = count
         if remaining and not run.item_failed:
             # Cut short because the workflow is failing or cancelling, not by its own items:
             # record it as cancelled and do not follow its transitions.

@@ -228,6 +228,9 @@ class DispatchTask:
         delay: Seconds to wait before starting (task ``delay`` or the retry backoff).
         timeout: Seconds after which the attempt is killed (``timeout_seconds``).
         why: Explanation.
+        held: Create the child now but do not start it: a with_items item created up front
+            (conductor option ``items_up_front``), started by a later :class:`ReleaseItem`
+            or ended by :class:`SkipItems`.
     """
 
     task: str
@@ -240,6 +243,29 @@ class DispatchTask:
     max_retries: int = 0
     delay: float = 0.0
     timeout: int | None = None
+    held: bool = False
+
+
+@attrs.frozen
+class ReleaseItem:
+    """Start the held child of one with_items item (a concurrency slot is free)."""
+
+    task: str
+    run: int
+    item_index: int
+    why: Explanation
+    delay: float = 0.0
+
+
+@attrs.frozen
+class SkipItems:
+    """These held items will never start (an item failed, the workflow is failing or
+    cancelled): end their children."""
+
+    task: str
+    run: int
+    item_indexes: tuple[int, ...]
+    why: Explanation
 
 
 @attrs.frozen
@@ -313,6 +339,8 @@ class FailWorkflow:
 
 Command = (
     DispatchTask
+    | ReleaseItem
+    | SkipItems
     | PublishVariables
     | CancelTasks
     | SetWorkflowStatus

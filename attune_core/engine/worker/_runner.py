@@ -236,7 +236,12 @@ class ProcessRunner:
         log_extra = {"execution_id": invocation.execution_id, "action_ref": invocation.action_ref}
         if cancel_event is not None and cancel_event.is_set():
             return _not_started(ExecutionStatus.CANCELLED, "Execution cancelled")
-        prepared = await anyio.to_thread.run_sync(self._prepare, invocation)
+        if invocation.is_adhoc or invocation.parameter_delivery is ParameterDelivery.FILE:
+            # Writes files (an inline script, a parameter file of any size): off the loop.
+            prepared = await anyio.to_thread.run_sync(self._prepare, invocation)
+        else:
+            # A few path checks and a small dictionary: cheaper here than a thread round trip.
+            prepared = self._prepare(invocation)
         try:
             if prepared.error is not None:
                 logger.warning("execution cannot start: %s", prepared.error, extra=log_extra)
@@ -537,7 +542,7 @@ class ProcessRunner:
         stdout: OutputCapture,
         stderr: OutputCapture,
     ) -> ActionOutcome:
-        if stdout.total + stderr.total > _PARSE_IN_THREAD_BYTES or invocation.log_dir is not None:
+        if stdout.total + stderr.total > _PARSE_IN_THREAD_BYTES:
             return await anyio.to_thread.run_sync(
                 _build_outcome, invocation, state.reason, exit_code, duration_ms, stdout, stderr
             )

@@ -94,6 +94,72 @@ async def test_with_items_runs_every_item_and_keeps_item_order(attune: Attune) -
     assert sorted(c.workflow_task["task_index"] for c in children) == [0, 1, 2, 3, 4]  # type: ignore[index]
 
 
+async def test_with_items_children_exist_up_front_and_start_as_slots_free(
+    attune: Attune,
+) -> None:
+    tags = ["a", "b", "c", "d"]
+    started = await attune.execute("demo.held_items", {"tags": tags})
+    assert started.id is not None
+    parent = started.id
+
+    async def all_children() -> list[Execution]:
+        return await attune.executions(parent=parent)
+
+    # All four children exist while the first item is still running, with rendered inputs.
+    children = await until(all_children, lambda found: len(found) == len(tags))
+    by_index = sorted(children, key=lambda c: c.workflow_task["task_index"])  # type: ignore[index]
+    assert [c.config["tag"] for c in by_index] == ["a-0", "b-1", "c-2", "d-3"]  # type: ignore[index]
+    assert by_index[-1].status is ExecutionStatus.REQUESTED
+    assert by_index[-1].workflow_task["held"] is True  # type: ignore[index]
+    # Never more than `concurrency` (1) of them past `requested` and unfinished at once.
+    seen_active = 0
+    while True:
+        children = await attune.executions(parent=parent)
+        active = [
+            c for c in children if c.status in (ExecutionStatus.SCHEDULED, ExecutionStatus.RUNNING)
+        ]
+        seen_active = max(seen_active, len(active))
+        if all(c.status.is_terminal for c in children):
+            break
+        await anyio.sleep(0.05)
+    assert seen_active == 1
+    done = await attune.wait(parent, timeout=60)
+    assert done.status is COMPLETED, done.result
+    children = sorted(
+        await attune.executions(parent=parent),
+        key=lambda c: c.workflow_task["task_index"],  # type: ignore[index]
+    )
+    assert [c.status for c in children] == [COMPLETED] * 4
+    assert [c.result["stdout"].strip() for c in children] == [  # type: ignore[index]
+        "done a-0",
+        "done b-1",
+        "done c-2",
+        "done d-3",
+    ]
+    starts = [c.started_at for c in children]
+    assert starts == sorted(starts)  # type: ignore[type-var]
+
+
+async def test_with_items_items_never_started_end_cancelled_when_an_item_fails(
+    attune: Attune,
+) -> None:
+    execution = await attune.run("demo.failing_items", timeout=60)
+    assert execution.status is FAILED
+    assert execution.id is not None
+    children = sorted(
+        await attune.executions(parent=execution.id),
+        key=lambda c: c.workflow_task["task_index"],  # type: ignore[index]
+    )
+    assert [c.status for c in children] == [
+        COMPLETED,
+        FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.CANCELLED,
+    ]
+    assert "not started" in children[2].result["error"]  # type: ignore[index]
+    assert children[2].started_at is None
+
+
 async def test_handled_failure_completes_the_workflow(attune: Attune) -> None:
     execution = await attune.run("demo.recover", timeout=60)
     assert execution.status is COMPLETED, execution.result
