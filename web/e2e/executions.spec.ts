@@ -146,3 +146,24 @@ test("a workflow execution lists its tasks, their executions and the conductor's
   await expect(page).toHaveURL(new RegExp(`/executions/${id}$`));
   await shot(page, "execution-workflow");
 });
+
+test("scrolling the list loads the next pages (130 executions, pages of 100)", async ({ signedIn: page, api }) => {
+  const ids: number[] = [];
+  for (let batch = 0; batch < 13; batch++) {
+    const created = await Promise.all(Array.from({ length: 10 }, () => execute(api, "core.noop")));
+    ids.push(...created.map((c) => c.id));
+  }
+  ids.sort((a, b) => a - b);
+  await page.goto("/executions?action_ref=core.noop");
+  const table = page.getByRole("table", { name: "Executions" });
+  await expect(table.getByRole("row", { name: new RegExp(`#${ids.at(-1)}\\b`) })).toBeVisible();
+  await expect(page.getByText(/^100\+ shown/)).toBeVisible();
+  const oldest = table.getByRole("row", { name: new RegExp(`#${ids[0]}\\b`) });
+  await expect(async () => {
+    await table.locator(".overflow-auto").evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await expect(oldest).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  // only a window of the rows is in the DOM
+  expect(await table.getByRole("row").count()).toBeLessThan(60);
+  await waitEnded(api, ids.at(-1)!);
+});

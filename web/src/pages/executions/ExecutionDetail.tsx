@@ -163,7 +163,7 @@ function Detail({ execution: e }: { execution: Execution }) {
               ["Enforcement", e.enforcement ? <Link key="en" to={`/enforcements/${e.enforcement}`} className="text-indigo-700 hover:underline dark:text-indigo-300">#{e.enforcement}</Link> : null],
               ["Event", event ? <Link key="ev" to={`/events/${event}`} className="text-indigo-700 hover:underline dark:text-indigo-300">#{event}</Link> : null],
               ["Worker", e.worker ? `#${e.worker}` : null],
-            ]}
+            ].filter(([label, value]) => value !== null || ["Rule", "Started"].includes(label as string)) as [string, React.ReactNode][]}
           />
         </Card>
         <Card title="Parameters">
