@@ -1,6 +1,8 @@
 import type { APIRequestContext } from "@playwright/test";
 import { expect, shot, test, unique } from "./fixtures";
 
+test.describe.configure({ timeout: 180_000 });
+
 /** A pack with a trigger and a rule running core.echo with a parameter from the event payload. */
 async function ruleOnTrigger(api: APIRequestContext) {
   const pack = unique("evpack");
@@ -30,7 +32,7 @@ test("the dashboard shows the figures of its time range, kept in the URL", async
   expect(failing.status()).toBe(201);
   const failedId = (await failing.json()).data.id;
   await expect
-    .poll(async () => (await (await api.get(`/api/v1/executions/${failedId}`)).json()).data.status, { timeout: 45_000 })
+    .poll(async () => (await (await api.get(`/api/v1/executions/${failedId}`)).json()).data.status, { timeout: 90_000 })
     .toBe("failed");
 
   await page.goto("/");
@@ -79,7 +81,7 @@ test("events and enforcements link both ways down to the execution", async ({ si
   await expect(page.getByRole("heading", { level: 1, name: /Enforcement #\d+/ })).toBeVisible();
   await expect(page.getByLabel("Resolved parameters", { exact: true })).toContainText(word);
   const executions = page.getByRole("table", { name: "Executions of this enforcement" });
-  await expect(executions.getByRole("row").nth(1)).toContainText("completed", { timeout: 45_000 });
+  await expect(executions.getByRole("row").nth(1)).toContainText("completed", { timeout: 90_000 });
   const enforcementUrl = page.url();
   await executions.getByRole("row").nth(1).click();
   await expect(page.getByTestId("execution-status")).toHaveText("completed");

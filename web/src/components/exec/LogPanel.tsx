@@ -18,6 +18,13 @@ export function LogPanel({ id, running }: { id: number; running: boolean }) {
     refetchInterval: running ? 1500 : false,
     staleTime: running ? 0 : 10_000,
   });
+  // when the run ends, read the log once more: the final output may land after the last poll
+  const wasRunning = useRef(running);
+  const { refetch } = log;
+  useEffect(() => {
+    if (wasRunning.current && !running) void refetch();
+    wasRunning.current = running;
+  }, [running, refetch]);
   const box = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
   const content = log.data?.data.content ?? "";

@@ -5,6 +5,7 @@ import type { Schemas } from "@/api/client";
 import { useInfiniteList } from "@/api/lists";
 import { EXECUTION_STATUSES, ExecutionTable } from "@/components/exec/ExecutionTable";
 import { toQuery, useUrlFilters } from "@/components/exec/filters";
+import { useLiveRefresh } from "@/components/exec/useLiveRefresh";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { Button, Input, PageHeader, Select } from "@/components/ui";
 import { useLiveStatus } from "@/lib/live";
@@ -21,7 +22,9 @@ const TEXT_FIELDS: { key: (typeof KEYS)[number]; label: string; placeholder: str
 export default function ExecutionList() {
   const { filters, setFilters, clear, active } = useUrlFilters(KEYS);
   const query = toQuery(filters, { parent: "int", top_level_only: "bool" });
-  const list = useInfiniteList<Schemas["ExecutionSummary"]>(["executions", "list"], "/api/v1/executions", query);
+  // own key prefix: refreshed by useLiveRefresh (throttled), not by every notification
+  const list = useInfiniteList<Schemas["ExecutionSummary"]>(["execution-list"], "/api/v1/executions", query);
+  useLiveRefresh(["execution", "workflow_execution"], ["execution-list"]);
   const connected = useLiveStatus((s) => s.connected);
 
   // text filters are edited in a draft and applied on Enter/Apply; the draft follows the URL
@@ -122,7 +125,17 @@ export default function ExecutionList() {
               </Empty>
             }
           />
-          {isFetchingNextPage && <Loading label="Loading more…" />}
+          {isFetchingNextPage ? (
+            <Loading label="Loading more…" />
+          ) : (
+            hasNextPage && (
+              <div className="mt-2 flex justify-center">
+                <Button size="sm" onClick={loadMore}>
+                  Load more executions
+                </Button>
+              </div>
+            )
+          )}
         </>
       )}
     </div>
