@@ -37,7 +37,11 @@ afterAll(() => {
 });
 
 describe("ExecutionTable with 1,000 rows", () => {
-  it("renders only the rows in view, follows the scroll and asks for more at the end", async () => {
+  // role queries are slow in jsdom; rows are found by their attributes
+  const rowsInDom = (table: HTMLElement) => [...table.querySelectorAll<HTMLElement>('a[role="row"]')];
+  const rowOf = (table: HTMLElement, id: number) => rowsInDom(table).find((r) => r.getAttribute("href") === `/executions/${id}`);
+
+  it("renders only the rows in view, follows the scroll and asks for more at the end", { timeout: 30_000 }, async () => {
     const onEndReached = vi.fn();
     const started = performance.now();
     render(
@@ -50,10 +54,10 @@ describe("ExecutionTable with 1,000 rows", () => {
     expect(elapsed).toBeLessThan(2000);
     const table = screen.getByRole("table", { name: "Executions" });
     expect(table.getAttribute("aria-rowcount")).toBe("1001");
-    const inDom = screen.getAllByRole("row").length - 1;
+    const inDom = rowsInDom(table).length;
     expect(inDom).toBeGreaterThan(10);
     expect(inDom).toBeLessThan(60);
-    expect(screen.getByRole("row", { name: /#1000\b/ })).toBeTruthy();
+    expect(rowOf(table, 1000)?.textContent).toContain("#1000");
     expect(onEndReached).not.toHaveBeenCalled();
 
     const scroller = table.querySelector<HTMLDivElement>(".overflow-auto")!;
@@ -62,10 +66,9 @@ describe("ExecutionTable with 1,000 rows", () => {
       scroller.dispatchEvent(new Event("scroll"));
       await new Promise((r) => setTimeout(r, 50));
     });
-    expect(screen.getByRole("row", { name: /#1\b/ })).toBeTruthy();
-    expect(screen.queryByRole("row", { name: /#1000\b/ })).toBeNull();
-    expect(screen.getAllByRole("row").length - 1).toBeLessThan(60);
+    expect(rowOf(table, 1)?.textContent).toContain("#1");
+    expect(rowOf(table, 1000)).toBeUndefined();
+    expect(rowsInDom(table).length).toBeLessThan(60);
     expect(onEndReached).toHaveBeenCalled();
-    expect(screen.getByRole("row", { name: /#1\b/ }).getAttribute("href")).toBe("/executions/1");
   });
 });
