@@ -480,8 +480,14 @@ async def execution_workflow(call: Call, id: int) -> object:
     async with call.ctx.store.read() as uow:
         await uow.executions.get(id)
         record = await uow.workflow_executions.find_by_execution(id)
-    if record is None:
-        raise NotFound(f"execution {id} is not a workflow execution")
+        if record is None:
+            raise NotFound(f"execution {id} is not a workflow execution")
+        c = t.execution.c
+        children = (
+            await uow.connection.execute(
+                sa.select(c.id, c.workflow_task).where(c.parent == id).order_by(c.id)
+            )
+        ).all()
     state = record.state if isinstance(record.state, dict) else {}
     conductor = state.get("conductor") or {}
     # task statuses only: results live on the child executions (and can be large)
@@ -501,7 +507,7 @@ async def execution_workflow(call: Call, id: int) -> object:
         "skipped_tasks": list(record.skipped_tasks),
         "task_graph": dict(record.task_graph),
         "tasks": tasks,
-        "decisions": list(state.get("decisions") or ()),
+        "decisions": _decisions(state, children),
         "failures": [str(f) for f in conductor.get("failures") or ()],
         "error_message": record.error_message,
         "paused": record.paused,
@@ -509,3 +515,24 @@ async def execution_workflow(call: Call, id: int) -> object:
         "created": _iso(record.created) if record.created else None,
         "updated": _iso(record.updated) if record.updated else None,
     }
+
+
+def _decisions(state: Mapping[str, Any], children: Any) -> list[dict[str, Any]]:
+    """The conductor's decisions: those kept in the workflow state, then each dispatch, whose
+    reason is stored on the child execution it created (``workflow_task.why``)."""
+    out: list[dict[str, Any]] = list(state.get("decisions") or ())
+    for child_id, task in children:
+        if not isinstance(task, dict) or not task.get("why"):
+            continue
+        entry: dict[str, Any] = {
+            "command": "DispatchTask",
+            "why": task["why"],
+            "execution": child_id,
+        }
+        for field, key in (("task", "task_name"), ("run", "run"), ("item_index", "task_index")):
+            if task.get(key) is not None:
+                entry[field] = task[key]
+        if task.get("retry_count") is not None:
+            entry["attempt"] = task["retry_count"]
+        out.append(entry)
+    return out
