@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; tests are isolated (own database schema or SQLite file each).
 JOBS   ?= auto
 
-.PHONY: help venv web test test-unit test-integration test-web lint format bench up up-distributed clean migration
+.PHONY: help venv web test test-faults test-unit test-integration test-web lint format bench up up-distributed clean migration
 
 help:
 	@echo "make up     run Attune (all-in-one server)"
@@ -47,6 +47,11 @@ test: $(STAMP) web
 test-web: web
 	web/scripts/ensure-chromium.sh
 	cd web && npm run --silent size && npm run --silent test:unit && npm run --silent test:e2e
+
+# Restart the shared RabbitMQ and PostgreSQL under load (a few seconds each): not part of
+# `make test`, whose other tests would lose their connections meanwhile.
+test-faults: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -s tests/faults
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) tests/unit

@@ -21,7 +21,9 @@ __all__ = [
     "EXECUTOR_REQUESTS",
     "Publish",
     "consume_forever",
+    "database_unavailable",
     "publish_all",
+    "unavailable_delay",
     "worker_control_queue",
     "worker_queue",
 ]
@@ -63,6 +65,29 @@ async def publish_all(bus: Bus, messages: Sequence[Publish]) -> None:
             tg.start_soon(bus.publish, routing_key, payload)
 
 
+def unavailable_delay(retry_count: int) -> float:
+    """Seconds a message waits before it is requeued while the database is unavailable."""
+    return float(min(0.5 * 2 ** min(retry_count, 10), 10.0))
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (not that the work is wrong)."""
+    import sqlalchemy.exc as sa_exc
+
+    from attune_core.errors import StorageError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorageError | OSError | sa_exc.DBAPIError | TimeoutError):
+            return True
+        if isinstance(current, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def consume_forever(
     bus: Bus,
     queue: str,
@@ -75,19 +100,33 @@ async def consume_forever(
 
     A message is acknowledged after its handler returned (its transaction committed). A
     handler that raises gets its message requeued (and dead-lettered after repeated failures
-    by the bus), is logged, and never stops the consumer.
+    by the bus), is logged, and never stops the consumer. When the database cannot be reached
+    (a restart, a failover), the message is held ``unavailable_delay`` seconds before it goes
+    back (0.5 s doubling to 10 s with each delivery), so an outage of up to about a minute
+    does not use up its deliveries and dead-letter it.
     """
 
     async def handle(delivery: Delivery) -> None:
         try:
             await handler(delivery.envelope.payload)
-        except Exception:
-            log.exception(
-                "%s failed to handle %s",
-                name,
-                delivery.envelope.message_type,
-                extra={"message_id": delivery.envelope.message_id},
-            )
+        except Exception as exc:
+            unavailable = database_unavailable(exc)
+            if unavailable:
+                log.warning(
+                    "%s could not handle %s: the database is unavailable (%s); retrying",
+                    name,
+                    delivery.envelope.message_type,
+                    exc,
+                    extra={"message_id": delivery.envelope.message_id},
+                )
+                await anyio.sleep(unavailable_delay(delivery.envelope.retry_count))
+            else:
+                log.exception(
+                    "%s failed to handle %s",
+                    name,
+                    delivery.envelope.message_type,
+                    extra={"message_id": delivery.envelope.message_id},
+                )
             await delivery.nack(requeue=True)
         else:
             await delivery.ack()

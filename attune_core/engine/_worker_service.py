@@ -37,7 +37,9 @@ from attune_core.engine._messages import (
     ANY_RUNTIME,
     Publish,
     consume_forever,
+    database_unavailable,
     publish_all,
+    unavailable_delay,
     worker_control_queue,
     worker_queue,
 )
@@ -89,6 +91,8 @@ __all__ = [
 SYSTEM_LOGIN = "attune:executions"
 
 log = logging.getLogger(__name__)
+
+RECORD_ATTEMPTS = 60  # tries to record an outcome while the database is unreachable (~10 min)
 
 
 class ActionRunner(Protocol):
@@ -323,8 +327,20 @@ class WorkerService:
         assert self.worker_id is not None
         while True:
             await self._clock.sleep(self._settings.worker.heartbeat_interval)
-            async with self._store.transaction() as uow:
-                await uow.workers.heartbeat(self.worker_id)
+            try:
+                async with self._store.transaction() as uow:
+                    await uow.workers.heartbeat(self.worker_id)
+                    # Judged dead while alive (a pause longer than heartbeat_stale_after): what
+                    # it ran was settled by the monitor; it takes new work again.
+                    back = await uow.workers.transition(
+                        self.worker_id, expected=WorkerStatus.INACTIVE, new=WorkerStatus.ACTIVE
+                    )
+                if back is not None:
+                    log.warning(
+                        "worker %s was marked inactive while alive; active again", self._name
+                    )
+            except Exception:  # the database is down: beat again next time, never stop
+                log.exception("worker %s: heartbeat not recorded", self._name)
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -447,17 +463,32 @@ class WorkerService:
             task["duration_ms"] = outcome.duration_ms
             changes["workflow_task"] = task
         # The process is gone: whatever happened, record it (with shielding, so a shutdown
-        # in the middle does not leave the row running).
+        # in the middle does not leave the row running). While the database is unreachable
+        # (a restart), try again: the outcome exists only here.
         with anyio.CancelScope(shield=True):
-            async with self._store.transaction() as uow:
-                _, messages = await finish_execution(
-                    uow,
-                    execution,
-                    outcome.status,
-                    outcome.result,
-                    expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
-                    **changes,
-                )
+            for attempt in itertools.count():
+                try:
+                    async with self._store.transaction() as uow:
+                        _, messages = await finish_execution(
+                            uow,
+                            execution,
+                            outcome.status,
+                            outcome.result,
+                            expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
+                            **changes,
+                        )
+                    break
+                except Exception as exc:
+                    delay = unavailable_delay(attempt)
+                    if not database_unavailable(exc) or attempt >= RECORD_ATTEMPTS:
+                        raise
+                    log.warning(
+                        "execution %s: outcome not recorded (%s); retrying in %.1f s",
+                        execution.id,
+                        exc,
+                        delay,
+                    )
+                    await anyio.sleep(delay)
             await publish_all(self._bus, messages)
 
     # -- artifacts ------------------------------------------------------------------------------
@@ -727,12 +758,20 @@ class WorkerService:
     # -- preparing environments ---------------------------------------------------------------
 
     async def _prepare_all(self) -> None:
-        """At start: verify runtime versions, then prepare every registered pack's environments."""
-        await self._verify_runtime_versions()
-        async with self._store.read() as uow:
-            packs = [p.ref for p in await uow.packs.list()]
-        for pack_ref in packs:
-            await self._prepare_pack(pack_ref)
+        """At start: verify runtime versions, then prepare every registered pack's environments.
+
+        Ahead-of-time work only (an action prepares what it needs when it runs): a failure,
+        such as the database being unreachable for a moment, is logged and never stops the
+        worker.
+        """
+        try:
+            await self._verify_runtime_versions()
+            async with self._store.read() as uow:
+                packs = [p.ref for p in await uow.packs.list()]
+            for pack_ref in packs:
+                await self._prepare_pack(pack_ref)
+        except Exception:
+            log.exception("worker %s: preparing runtimes and pack environments failed", self._name)
 
     async def _on_pack_registered(self, payload: Mapping[str, Any]) -> None:
         await self._verify_runtime_versions()

@@ -10,12 +10,15 @@ Rules of this file:
    the conductor sees the abandoned child as a failure).
 3. Executions dispatched to it but not started go back to ``requested`` and are scheduled
    again on a live worker.
+4. The database being unreachable is not a death: after rounds that failed, workers get
+   ``heartbeat_stale_after`` seconds of a working database before any is judged. A worker
+   judged dead that beats again makes itself ``active`` again (WorkerService's heartbeat).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from attune_core.bus import RoutingKey
 from attune_core.engine._executor import finish_execution
@@ -48,6 +51,8 @@ class WorkerMonitor:
         self._clock = clock
         self._stale_after = stale_after
         self._interval = interval
+        self._failing = False
+        self._resumed_at: datetime | None = None
 
     async def run(self) -> None:
         """Check, sleep, repeat until cancelled."""
@@ -56,11 +61,27 @@ class WorkerMonitor:
                 await self.check()
             except Exception:  # a failed round must not stop the monitor
                 log.exception("worker monitor round failed")
+                self._failing = True
             await self._clock.sleep(self._interval)
 
     async def check(self) -> int:
-        """Settle every worker found dead now; returns how many."""
-        cutoff = self._clock.now() - timedelta(seconds=self._stale_after)
+        """Settle every worker found dead now; returns how many.
+
+        After rounds that failed (the database was unreachable), workers get ``stale_after``
+        seconds of a working database to beat again before any is judged: their heartbeats
+        failed for the same reason, and they are not dead.
+        """
+        now = self._clock.now()
+        if self._failing:
+            self._failing = False
+            self._resumed_at = now
+        if self._resumed_at is not None:
+            if now - self._resumed_at < timedelta(seconds=self._stale_after):
+                async with self._store.read() as uow:  # still reachable: the grace goes on
+                    await uow.workers.count()
+                return 0
+            self._resumed_at = None
+        cutoff = now - timedelta(seconds=self._stale_after)
         messages: list[Publish] = []
         settled = 0
         async with self._store.transaction() as uow:

@@ -120,7 +120,11 @@ class Cluster:
         running = [p for p in self.processes if p not in self.killed]
         for process in running:
             process.send_signal(signal.SIGTERM)
-        self.outputs = [process.communicate(timeout=30)[0] for process in running]
+        self.outputs = []
+        for process in running:
+            output = process.communicate(timeout=30)[0]
+            name = " ".join(str(arg) for arg in process.args[3:])  # type: ignore[index]
+            self.outputs.append(f"--- {name} (exit code {process.returncode}):\n{output}")
         async with self.store.read() as uow:
             worker_ids = [w.id for w in await uow.workers.list() if w.id is not None]
         queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
