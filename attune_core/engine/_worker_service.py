@@ -56,7 +56,7 @@ from attune_core.engine.worker import (
 )
 from attune_core.engine.worker._output import secret_needles, secret_parameter_values
 from attune_core.engine.worker._runtime import DependencySpec, EnvironmentSpec
-from attune_core.errors import AttuneError
+from attune_core.errors import AttuneError, Conflict
 from attune_core.model import (
     Action,
     Artifact,
@@ -259,17 +259,24 @@ class WorkerService:
     async def _ensure_system_identity(self) -> tuple[int, str]:
         """The identity execution tokens are issued for (no password: nobody logs in as it)."""
         if self._system_identity is None:
-            async with self._store.transaction() as uow:
-                identity = await uow.identities.find_by_login(SYSTEM_LOGIN)
-                if identity is None:
-                    identity = await uow.identities.create(
-                        Identity(
-                            login=SYSTEM_LOGIN,
-                            display_name="Attune executions",
-                            attributes={"system": True},
+            try:
+                async with self._store.transaction() as uow:
+                    identity = await uow.identities.find_by_login(SYSTEM_LOGIN)
+                    if identity is None:
+                        identity = await uow.identities.create(
+                            Identity(
+                                login=SYSTEM_LOGIN,
+                                display_name="Attune executions",
+                                attributes={"system": True},
+                            )
                         )
-                    )
-            assert identity.id is not None
+            except Conflict:
+                # Another worker starting at the same moment created it first.
+                async with self._store.read() as uow:
+                    identity = await uow.identities.find_by_login(SYSTEM_LOGIN)
+                if identity is None:
+                    raise
+            assert identity is not None and identity.id is not None
             self._system_identity = (identity.id, identity.login)
         return self._system_identity
 

@@ -1,0 +1,39 @@
+"""Workers starting at the same moment share one system identity (the one execution tokens are
+issued for); the loser of the race to create it uses the winner's row instead of crashing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from attune_core.bus import InMemoryBus
+from attune_core.clock import FakeClock
+from attune_core.config import load_settings
+from attune_core.engine._worker_service import WorkerService
+from attune_core.storage import Store
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_concurrent_workers_share_the_system_identity(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        env="test", environ={"ATTUNE__DATA_DIR": str(tmp_path)}, base_dir=tmp_path
+    )
+    workers = [WorkerService(store, InMemoryBus(), clock, settings, name=f"w{n}") for n in range(6)]
+    found: list[tuple[int, str]] = []
+
+    async def start(worker: WorkerService) -> None:
+        found.append(await worker._ensure_system_identity())
+
+    async with anyio.create_task_group() as tg:
+        for worker in workers:
+            tg.start_soon(start, worker)
+    assert len(found) == 6
+    assert len(set(found)) == 1
+    async with store.read() as uow:
+        identity = await uow.identities.find_by_login(found[0][1])
+    assert identity is not None and identity.id == found[0][0]
