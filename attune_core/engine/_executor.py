@@ -646,11 +646,7 @@ class Executor:
         }
         changes: dict[str, Any] = {}
         for command in commands:
-            if not isinstance(command, (DispatchTask, ReleaseItem)):
-                # A dispatch's reasons are stored on the child it creates (workflow_task.why):
-                # copying them here too would grow the state by one entry per task or item,
-                # rewritten on every event.
-                decisions.append(_decision(command))
+            decisions.append(_decision(command))
             if isinstance(command, DispatchTask):
                 release = releases.pop((command.run, command.item_index), None)
                 if command.held and release is not None:
