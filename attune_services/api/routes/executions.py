@@ -518,9 +518,12 @@ async def execution_workflow(call: Call, id: int) -> object:
 
 
 def _decisions(state: Mapping[str, Any], children: Any) -> list[dict[str, Any]]:
-    """The conductor's decisions: those kept in the workflow state, then each dispatch, whose
-    reason is stored on the child execution it created (``workflow_task.why``)."""
+    """The conductor's decisions as kept in the workflow state. A state whose log holds no
+    dispatches (written by a version that kept them only on the children) gets each dispatch
+    from the child execution it created (``workflow_task.why``)."""
     out: list[dict[str, Any]] = list(state.get("decisions") or ())
+    if any(d.get("command") == "DispatchTask" for d in out if isinstance(d, dict)):
+        return out
     for child_id, task in children:
         if not isinstance(task, dict) or not task.get("why"):
             continue
