@@ -72,7 +72,7 @@ test("build a two-task workflow: drag, connect, fill inputs, save, run and see i
   expect(stored.data.definition.tasks.map((t: { name: string }) => t.name)).toEqual(["echo", "echo_2"]);
   expect(stored.data.label).toBe("Greet twice");
 
-  await page.getByRole("button", { name: "Run" }).click();
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect(page).toHaveURL(/run=\d+/);
   await expect(page.getByTestId("run-status")).toHaveText("completed", { timeout: 45_000 });
   const graph = page.getByTestId("execution-graph");
