@@ -27,12 +27,12 @@ test("create a rule on a webhook trigger through the UI, fire the webhook, see t
   await page.goto("/rules");
   await page.getByRole("link", { name: "New rule" }).click();
   await expect(page).toHaveURL(/\/rules\/new$/);
-  // exact labels: the list (whose switches name rules of packs like "evpack…") may still be
-  // on screen while the form's chunk loads
-  await page.getByLabel("Pack", { exact: true }).selectOption(pack);
-  await page.getByLabel("Name", { exact: true }).fill("on_hook");
-  await page.getByLabel("Description", { exact: true }).fill("Notify on every go");
-  await page.getByLabel("Trigger", { exact: true }).fill(`${pack}.hook`);
+  // whole labels (with the required marker): the list, whose switches name rules of packs like
+  // "evpack…", may still be on screen while the form's chunk loads
+  await page.getByLabel(/^Pack( \*)?$/).selectOption(pack);
+  await page.getByLabel(/^Name( \*)?$/).fill("on_hook");
+  await page.getByLabel(/^Description( \*)?$/).fill("Notify on every go");
+  await page.getByLabel(/^Trigger( \*)?$/).fill(`${pack}.hook`);
   await expect(page.getByText(`payload.msg`)).toBeVisible();
 
   // An expression the server refuses, then field conditions it accepts.
