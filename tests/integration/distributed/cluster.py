@@ -10,9 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import anyio
 
@@ -76,14 +78,22 @@ async def new_installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict
         await _sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def start(service: str, environ: dict[str, str], name: str | None = None) -> subprocess.Popen[str]:
+def start(
+    service: str, environ: dict[str, str], output: IO[str], name: str | None = None
+) -> subprocess.Popen[str]:
+    """Start ``attune serve <service>``, its output (stdout and stderr) going to ``output``.
+
+    A file, not a pipe: a pipe that nobody reads while the test runs fills up (64 KiB of
+    log lines, quickly reached while a database is down), and the service then blocks in its
+    next ``write`` with its whole event loop.
+    """
     env = dict(environ)
     if name:
         env["ATTUNE__WORKER__NAME"] = name
     return subprocess.Popen(
         [sys.executable, "-m", "attune_cli", "serve", service],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -109,6 +119,7 @@ class Cluster:
         self.processes: list[subprocess.Popen[str]] = []
         self.killed: list[subprocess.Popen[str]] = []
         self.outputs: list[str] = []
+        self._output_files: dict[int, IO[str]] = {}
 
     async def __aenter__(self) -> Cluster:
         self.store = await Store.from_settings(self.settings.database)
@@ -122,9 +133,12 @@ class Cluster:
             process.send_signal(signal.SIGTERM)
         self.outputs = []
         for process in running:
-            output = process.communicate(timeout=30)[0]
+            process.wait(timeout=30)
             name = " ".join(str(arg) for arg in process.args[3:])  # type: ignore[index]
+            output = self.output(process)
             self.outputs.append(f"--- {name} (exit code {process.returncode}):\n{output}")
+        for file in self._output_files.values():
+            file.close()
         async with self.store.read() as uow:
             worker_ids = [w.id for w in await uow.workers.list() if w.id is not None]
         queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
@@ -134,14 +148,22 @@ class Cluster:
         await self.store.close()
 
     def start(self, service: str, name: str | None = None) -> subprocess.Popen[str]:
-        process = start(service, self.environ, name)
+        output = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in __aexit__
+        process = start(service, self.environ, output, name)
+        self._output_files[process.pid] = output
         self.processes.append(process)
         return process
+
+    def output(self, process: subprocess.Popen[str]) -> str:
+        """What ``process`` printed so far."""
+        file = self._output_files[process.pid]
+        file.seek(0)
+        return file.read()
 
     def kill(self, process: subprocess.Popen[str]) -> None:
         """SIGKILL: no goodbye, no chance to settle anything."""
         process.kill()
-        process.communicate(timeout=30)
+        process.wait(timeout=30)
         self.killed.append(process)
 
     async def request(self, *executions: Execution) -> list[int]:
