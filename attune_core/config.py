@@ -338,6 +338,11 @@ class MessageQueueSettings:
         heartbeat: AMQP heartbeat in seconds (0 disables it).
         name_prefix: Prefix of every exchange and queue name, so several installations (or
             test runs) can share one broker without seeing each other's messages.
+        reconcile_after: Seconds an execution may stay ``requested``, ``scheduling`` or
+            ``scheduled`` (or a finished workflow task wait for its workflow) before the
+            executors take its message as lost and publish it again (``attune serve
+            executor``): a process killed between a commit and its publish loses nothing.
+        reconcile_interval: Seconds between the executors' looks for such work.
     """
 
     url: str = attrs.field(default="", validator=_amqp_url, metadata=_URL)
@@ -346,6 +351,10 @@ class MessageQueueSettings:
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     heartbeat: int = attrs.field(default=60, validator=_at_least(0))  # RabbitMQ's default
     name_prefix: str = ""
+    # A minute: longer than work usually waits in a worker's queue, so hints are rarely sent
+    # for work that is only slow; a lost message costs at most about a minute and a half.
+    reconcile_after: float = attrs.field(default=60.0, validator=_positive)
+    reconcile_interval: float = attrs.field(default=20.0, validator=_positive)
 
     @property
     def in_memory(self) -> bool:

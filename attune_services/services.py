@@ -27,6 +27,7 @@ from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._leases import LeaseKeeper
 from attune_core.engine._notifier import NotificationRecorder, Notifier
+from attune_core.engine._reconcile import Reconciler
 from attune_core.engine._sensors import SensorHost
 from attune_core.engine._timers import TimerHost
 from attune_core.engine._worker_service import WorkerService
@@ -107,8 +108,17 @@ async def serve_executor(
         retention = RetentionJob(store, clock, settings.retention)
         # Every executor stores notifications; they share one queue, so each is stored once.
         recorder = NotificationRecorder(store, bus)
+        # Messages lost between a commit and its publish: hints only, safe in every executor.
+        reconciler = Reconciler(
+            store,
+            bus,
+            clock,
+            stale_after=settings.message_queue.reconcile_after,
+            interval=settings.message_queue.reconcile_interval,
+        )
         async with anyio.create_task_group() as tg:
             tg.start_soon(monitor.run)
+            tg.start_soon(reconciler.run)
             await tg.start(inquiries.run)
             await tg.start(retention.run)
             await tg.start(recorder.run)

@@ -458,6 +458,40 @@ class ExecutionRepository(Repository[Execution]):
         )
         return await self._all(statement)
 
+    async def list_unchanged(
+        self, statuses: Sequence[ExecutionStatus], *, since: datetime, limit: int
+    ) -> list[Execution]:
+        """Executions in any of ``statuses`` not changed since ``since``, oldest first
+        (the executor's reconcile: work whose message may have been lost)."""
+        c = self.table.c
+        statement = (
+            sa.select(self.table)
+            .where(c.status.in_(list(statuses)), c.updated < since)
+            .order_by(c.created, c.id)
+            .limit(limit)
+        )
+        return await self._all(statement)
+
+    async def list_unhandled_children(self, *, since: datetime, limit: int) -> list[Execution]:
+        """Children that ended before ``since`` while their workflow, still unfinished, has not
+        changed since: their completion was not handled (its message was lost)."""
+        c = self.table.c
+        w = t.workflow_execution.c
+        finished = [s for s in ExecutionStatus if s.is_terminal]
+        statement = (
+            sa.select(self.table)
+            .join(t.workflow_execution, w.execution == c.parent)
+            .where(
+                c.status.in_(finished),
+                c.updated < since,
+                w.updated < c.updated,
+                w.status.not_in(finished),
+            )
+            .order_by(c.updated, c.id)
+            .limit(limit)
+        )
+        return await self._all(statement)
+
 
 class WorkflowExecutionRepository(Repository[WorkflowExecution]):
     table = t.workflow_execution
