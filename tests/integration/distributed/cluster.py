@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import anyio
+import httpx
 
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings, load_settings
@@ -205,3 +206,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+LOGIN = "ops@example.com"
+PASSWORD = "Sup3r-secret!"
+
+
+async def create_identity(environ: dict[str, str]) -> None:
+    """Create the identity :func:`api_client` logs in with (``attune identity create``)."""
+    created = await anyio.run_process(
+        [sys.executable, "-m", "attune_cli", "identity", "create", LOGIN, "--password", PASSWORD],
+        env=environ,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr.decode()
+
+
+async def api_up(http: httpx.AsyncClient, base_url: str, timeout: float = 90) -> None:
+    """Wait until the API process at ``base_url`` answers ``/health``."""
+
+    async def up() -> bool:
+        try:
+            return (await http.get(f"{base_url}/health")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await until_true(up, timeout)
+
+
+@asynccontextmanager
+async def api_client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the API at ``base_url``, once it is up, logged in as :data:`LOGIN`
+    (made by :func:`create_identity`). Its ``token`` attribute holds the access token."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        await api_up(http, base_url)
+        login = await http.post("/auth/login", json={"login": LOGIN, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        token = login.json()["data"]["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        yield http

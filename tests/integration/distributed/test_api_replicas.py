@@ -4,16 +4,20 @@ second sees, through PostgreSQL LISTEN/NOTIFY, an execution requested through th
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 import websockets.asyncio.client
 
 from attune_core.config import Settings
-from tests.integration.distributed.cluster import Cluster, free_port, until_true
+from tests.integration.distributed.cluster import (
+    Cluster,
+    api_client,
+    api_up,
+    create_identity,
+    free_port,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -30,15 +34,7 @@ async def test_a_client_of_api_2_sees_an_execution_run_through_api_1(
 ) -> None:
     settings, environ = installation
     environ = {**environ, "ATTUNE__SERVER__NOTIFICATION_SOURCE": "postgresql"}
-    created = await anyio.run_process(
-        [
-            *(sys.executable, "-m", "attune_cli", "identity", "create", "ops@example.com"),
-            *("--password", "Sup3r-secret!"),
-        ],
-        env=environ,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr.decode()
+    await create_identity(environ)
     ports = [free_port(), free_port()]
     async with Cluster(settings, environ) as cluster:
         for port in ports:
@@ -48,21 +44,9 @@ async def test_a_client_of_api_2_sees_an_execution_run_through_api_1(
         cluster.start("executor")
         cluster.start("worker", "w")
         api_1, api_2 = (f"http://127.0.0.1:{port}" for port in ports)
-        async with httpx.AsyncClient(base_url=api_1, timeout=10) as http:
-            for base in (api_1, api_2):
-
-                async def up(base: str = base) -> bool:
-                    try:
-                        return (await http.get(f"{base}/health")).status_code == 200
-                    except httpx.TransportError:
-                        return False
-
-                await until_true(up, 90)
-            login = await http.post(
-                "/auth/login", json={"login": "ops@example.com", "password": "Sup3r-secret!"}
-            )
-            token = login.json()["data"]["access_token"]
-            http.headers["Authorization"] = f"Bearer {token}"
+        async with api_client(api_1) as http:
+            await api_up(http, api_2)
+            token = http.headers["Authorization"].removeprefix("Bearer ")
             ws_url = api_2.replace("http", "ws", 1) + f"/ws?token={token}"
             async with websockets.asyncio.client.connect(ws_url) as ws:
                 assert json.loads(await ws.recv())["type"] == "welcome"

@@ -5,19 +5,22 @@ RabbitMQ)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-import anyio
-import httpx
 import pytest
 
 from attune_core.config import Settings
 from attune_core.engine._sensors import stored_sensor_state
 from attune_core.model import Rule
 from attune_core.packs import register_pack
-from tests.integration.distributed.cluster import Cluster, free_port, until_true
+from tests.integration.distributed.cluster import (
+    Cluster,
+    api_client,
+    create_identity,
+    free_port,
+    until_true,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,15 +38,7 @@ async def test_the_api_serves_the_status_and_log_a_remote_sensor_host_recorded(
     installation: tuple[Settings, dict[str, str]],
 ) -> None:
     settings, environ = installation
-    created = await anyio.run_process(
-        [
-            *(sys.executable, "-m", "attune_cli", "identity", "create", "ops@example.com"),
-            *("--password", "Sup3r-secret!"),
-        ],
-        env=environ,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr.decode()
+    await create_identity(environ)
     port = free_port()
     environ = {
         **environ,
@@ -83,19 +78,7 @@ async def test_the_api_serves_the_status_and_log_a_remote_sensor_host_recorded(
         assert stored["status"]["pid"]
         assert any("[host] started" in line for line in stored["log"]), stored["log"]
 
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-
-            async def up() -> bool:
-                try:
-                    return (await http.get("/health")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await until_true(up, 90)
-            login = await http.post(
-                "/auth/login", json={"login": "ops@example.com", "password": "Sup3r-secret!"}
-            )
-            http.headers["Authorization"] = f"Bearer {login.json()['data']['access_token']}"
+        async with api_client(f"http://127.0.0.1:{port}") as http:
             response = await http.get("/api/v1/sensors/sensors.greeter/logs")
             assert response.status_code == 200, response.text
             data = response.json()["data"]
