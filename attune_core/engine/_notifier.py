@@ -5,9 +5,11 @@ Rules of this file:
 1. Changes come from the store's commit listener (``Store.on_commit``), so every path that
    changes an execution, event, enforcement, inquiry or workflow execution is covered, and
    nothing is announced that did not commit.
-2. A notification is published on the bus (``notification.created``, payload = the frame the
-   WebSocket sends); the :class:`Notifier` consumes them and fans them out to in-process
-   subscribers (``Attune.subscribe``). The WebSocket service does the same over the network.
+2. The notifications of one commit are published on the bus as one ``notification.created``
+   message (payload = the frame the WebSocket sends, or ``{"frames": [...]}`` when the commit
+   made several: one message per commit, not per change; :func:`frames_in` reads both); the
+   :class:`Notifier` consumes them and fans them out to in-process subscribers
+   (``Attune.subscribe``). The WebSocket service does the same over the network.
 3. A slow subscriber never slows the engine: its buffer is bounded and, when full, the
    oldest notifications are dropped for it (counted in :attr:`Subscription.dropped`).
 4. Every notification is also stored, once, in the ``notification`` table by a
@@ -41,6 +43,7 @@ __all__ = [
     "NotificationRecorder",
     "Notifier",
     "Subscription",
+    "frames_in",
     "matches_filter",
     "notifications_for",
     "validate_filter",
@@ -270,9 +273,12 @@ class Notifier:
         self._queue = f"attune.notifier.{uuid.uuid4().hex}"
 
     async def on_commit(self, changes: list[Change]) -> None:
-        """The store's commit listener: publish one notification per announced change."""
-        for frame in notifications_for(changes, self._now()):
-            await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, frame)
+        """The store's commit listener: publish the notifications of a commit (rule 2)."""
+        frames = notifications_for(changes, self._now())
+        if len(frames) == 1:
+            await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, frames[0])
+        elif frames:
+            await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, {"frames": frames})
 
     def subscribe(
         self, filters: str | Sequence[str] = "all", *, buffer: int = DEFAULT_BUFFER
@@ -293,10 +299,19 @@ class Notifier:
         async with self._bus.consume(self._queue, prefetch=1000) as deliveries:
             task_status.started()
             async for delivery in deliveries:
-                frame = dict(delivery.envelope.payload)
-                for subscription in list(self._subscriptions):
-                    subscription.offer(frame)
+                for frame in frames_in(delivery.envelope.payload):
+                    for subscription in list(self._subscriptions):
+                        subscription.offer(frame)
                 await delivery.ack()
+
+
+def frames_in(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The frames of a ``notification.created`` message: the payload itself, or the list under
+    ``frames`` (all the notifications of one commit, rule 2)."""
+    frames = payload.get("frames")
+    if isinstance(frames, list):
+        return [dict(frame) for frame in frames if isinstance(frame, Mapping)]
+    return [dict(payload)]
 
 
 def notification_row(frame: Mapping[str, Any]) -> Notification:
@@ -375,10 +390,11 @@ class NotificationRecorder:
         batch, self._pending = self._pending, []
         rows = []
         for delivery in batch:
-            try:
-                rows.append(notification_row(delivery.envelope.payload))
-            except (TypeError, ValueError):  # pragma: no cover - frames are built by us
-                log.warning("unreadable notification dropped: %r", delivery.envelope.payload)
+            for frame in frames_in(delivery.envelope.payload):
+                try:
+                    rows.append(notification_row(frame))
+                except (TypeError, ValueError):  # pragma: no cover - frames are built by us
+                    log.warning("unreadable notification dropped: %r", frame)
         try:
             with anyio.CancelScope(shield=True):
                 async with self._store.transaction() as uow:

@@ -11,6 +11,7 @@ import anyio
 import anyio.abc
 
 from attune_core.bus import RoutingKey
+from attune_core.engine._notifier import frames_in
 from attune_core.errors import ValidationError
 from attune_core.ports import Bus
 
@@ -119,7 +120,7 @@ class NotificationHub:
         async with self._bus.consume(self._queue, prefetch=1000) as deliveries:
             task_status.started()
             async for delivery in deliveries:
-                frame = dict(delivery.envelope.payload)
-                frame.setdefault("type", "notification")
-                self.publish_local(frame)
+                for frame in frames_in(delivery.envelope.payload):
+                    frame.setdefault("type", "notification")
+                    self.publish_local(frame)
                 await delivery.ack()
