@@ -376,10 +376,9 @@ class Executor:
             return None
         if len(candidates) == 1:
             return candidates[0].id
-        loads: dict[int, int] = {}
-        for w in candidates:
-            assert w.id is not None
-            loads[w.id] = await uow.executions.count(worker=w.id, status=list(ACTIVE_STATUSES))
+        loads = await uow.executions.count_by_worker(
+            [w.id for w in candidates if w.id is not None], ACTIVE_STATUSES
+        )
         # The least loaded worker; among equals the one this executor picked least recently.
         # Concurrent schedulings do not see each other's uncommitted rows, so in a burst all
         # loads read equal: the rotation is what spreads the burst over the workers.

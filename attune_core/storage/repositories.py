@@ -458,6 +458,20 @@ class ExecutionRepository(Repository[Execution]):
         )
         return await self._all(statement)
 
+    async def count_by_worker(
+        self, workers: Sequence[int], statuses: Sequence[ExecutionStatus]
+    ) -> dict[int, int]:
+        """How many executions in ``statuses`` each of ``workers`` holds (one statement)."""
+        c = self.table.c
+        statement = (
+            sa.select(c.worker, sa.func.count().label("n"))
+            .where(c.worker.in_(list(workers)), c.status.in_(list(statuses)))
+            .group_by(c.worker)
+        )
+        result = await self._execute(statement)
+        counted = {int(row["worker"]): int(row["n"]) for row in result.mappings()}
+        return {worker: counted.get(worker, 0) for worker in workers}
+
     async def list_unchanged(
         self, statuses: Sequence[ExecutionStatus], *, since: datetime, limit: int
     ) -> list[Execution]:
