@@ -28,6 +28,7 @@ Rules of this file (DESIGN.md "The bus port" and "Reliability rules"):
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import random
@@ -330,6 +331,8 @@ class RabbitMQBus:
         self._topology: aio_pika.abc.AbstractRobustChannel | None = None
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
         self._declared: dict[str, None] = {}  # queue names (unprefixed), in order
+        # Messages confirmed by the broker, by routing key (metrics: `attune serve` logs them).
+        self.published: collections.Counter[str] = collections.Counter()
 
     @classmethod
     async def connect(
@@ -508,6 +511,7 @@ class RabbitMQBus:
             await exchange.publish(message, routing_key, mandatory=False)
 
         await self._retrying(f"publish {routing_key}", send)
+        self.published[routing_key] += 1
         return envelope
 
     @asynccontextmanager

@@ -11,6 +11,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+from sqlalchemy import event
 
 from attune_core.clock import SystemClock
 from attune_core.config import Settings
@@ -68,17 +70,72 @@ async def open_bus(settings: Settings) -> RabbitMQBus:
     )
 
 
+class Traffic:
+    """What this process asked of the database and the broker, for operators and benchmarks.
+
+    Logged (``attune.traffic`` lines) when the service stops and on ``SIGUSR1``. Database round
+    trips are counted as the driver makes them on PostgreSQL with asyncpg: one per statement,
+    one for ``BEGIN`` and one for ``COMMIT``/``ROLLBACK`` per transaction, and one per pool
+    checkout (the pre-ping that finds dead connections after a database restart).
+    """
+
+    def __init__(self, store: Store, bus: RabbitMQBus) -> None:
+        self.bus = bus
+        self.statements = 0
+        self.transactions = 0
+        self.checkouts = 0
+        engine = store.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._on_statement)
+        event.listen(engine, "begin", self._on_begin)
+        event.listen(engine.pool, "checkout", self._on_checkout)
+
+    def _on_statement(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def _on_begin(self, *_args: Any) -> None:
+        self.transactions += 1
+
+    def _on_checkout(self, *_args: Any) -> None:
+        self.checkouts += 1
+
+    @property
+    def round_trips(self) -> int:
+        return self.statements + 2 * self.transactions + self.checkouts
+
+    def log(self, service: str) -> None:
+        published = dict(sorted(self.bus.published.items()))
+        log.info(
+            "attune.traffic %s: round_trips=%d statements=%d transactions=%d checkouts=%d "
+            "published=%d %s",
+            service,
+            self.round_trips,
+            self.statements,
+            self.transactions,
+            self.checkouts,
+            sum(published.values()),
+            json.dumps(published),
+            extra={"service": service},
+        )
+
+
+# The traffic counters of the service(s) running in this process (see serve()).
+_traffic: list[Traffic] = []
+
+
 @asynccontextmanager
 async def _resources(settings: Settings) -> AsyncIterator[tuple[Store, RabbitMQBus]]:
     store = await Store.from_settings(settings.database)
     try:
         bus = await open_bus(settings)
+        traffic = Traffic(store, bus)
+        _traffic.append(traffic)
         # Every change this process commits is announced on the bus (notification.created),
         # whichever service made it: the API's notifier hubs fan them out to WebSocket clients.
         store.on_commit(Notifier(bus, store.now).on_commit)
         try:
             yield store, bus
         finally:
+            _traffic.remove(traffic)
             with anyio.CancelScope(shield=True):
                 await bus.close()
     finally:
@@ -223,10 +280,19 @@ async def serve(name: str, settings: Settings) -> None:
     """Run service ``name`` until SIGTERM or SIGINT, then shut down gracefully."""
     service = SERVICES[name]
     async with anyio.create_task_group() as tg:
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGUSR1) as signals:
             await tg.start(service, settings)
             log.info("attune %s service running", name, extra={"service": name})
             async for signum in signals:
+                if signum == signal.SIGUSR1:
+                    _log_traffic(name)
+                    continue
                 log.info("attune %s: %s received, stopping", name, signal.Signals(signum).name)
+                _log_traffic(name)
                 tg.cancel_scope.cancel()
                 break
+
+
+def _log_traffic(name: str) -> None:
+    for traffic in _traffic:
+        traffic.log(name)
