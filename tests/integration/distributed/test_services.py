@@ -83,6 +83,13 @@ async def test_a_worker_killed_mid_run_has_its_executions_settled(
         await until_true(some_running)
         cluster.kill(victim)
         cluster.start("worker", "worker-survivor")
+
+        async def survivor_registered() -> bool:
+            async with cluster.store.read() as uow:
+                return any(w.name == "worker-survivor" for w in await uow.workers.list())
+
+        # Running before the end: a process stopped while it starts up has nothing to show.
+        await until_true(survivor_registered, 60)
         # The runs on the dead worker are abandoned once its heartbeat is stale (3 s); what it
         # had not started goes back to the queue and runs on the survivor (8 s each, 10 at
         # once).
