@@ -8,6 +8,10 @@ Rules of this file:
 2. :meth:`TokenService.decode` accepts a token only of the kinds its caller names, so a
    refresh token never authenticates a request and an access token never refreshes.
 3. Time comes from the caller's clock (``now``), so tests can expire tokens without sleeping.
+4. A token whose signature was checked once is remembered (:data:`VERIFIED_CACHE_SIZE`
+   tokens): a client sends the same token with every request, and the HS256 check plus the
+   JSON parsing are most of the CPU of authenticating one. Expiry and kind are checked on
+   every use; the memory is dropped when the secret changes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -28,6 +33,8 @@ ALGORITHM = "HS256"
 # An execution token outlives its action's timeout by this much, so the action's last API
 # calls (writing a key, an artifact) still authenticate.
 EXECUTION_TOKEN_MARGIN = 300
+# Tokens remembered as verified: a few per active client; the oldest is forgotten first.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class TokenKind(enum.StrEnum):
@@ -76,6 +83,10 @@ class TokenService:
     refresh_ttl: int = 7 * 24 * 3600
     sensor_ttl: int = 24 * 3600
     now: Callable[[], datetime] = _utcnow
+    # token -> its claims (signature checked) and the secret that checked it
+    _verified: dict[str, tuple[str, TokenClaims]] = attrs.field(
+        factory=dict, init=False, repr=False, eq=False
+    )
 
     def issue(
         self,
@@ -121,6 +132,22 @@ class TokenService:
 
     def decode(self, token: str, kinds: Collection[TokenKind]) -> TokenClaims:
         """Check signature, expiry and kind; :class:`TokenError` when anything is wrong."""
+        known = self._verified.get(token)
+        if known is not None and known[0] == self.secret:
+            claims = known[1]
+        else:
+            claims = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = (self.secret, claims)
+        if claims.expires_at <= self.now().timestamp():
+            raise TokenError("token expired")
+        if claims.kind not in kinds:
+            raise TokenError(f"a {claims.kind.value} token cannot be used here")
+        return claims
+
+    def _verify(self, token: str) -> TokenClaims:
+        """The claims of a token signed with our secret (expiry and kind not checked)."""
         try:
             claims = jwt.decode(
                 token,
@@ -136,10 +163,6 @@ class TokenService:
             identity_id = int(claims["sub"])
         except (ValueError, TypeError) as exc:
             raise TokenError("invalid token") from exc
-        if expires <= self.now().timestamp():
-            raise TokenError("token expired")
-        if kind not in kinds:
-            raise TokenError(f"a {kind.value} token cannot be used here")
         metadata = claims.get("metadata")
         return TokenClaims(
             identity_id=identity_id,
@@ -148,7 +171,7 @@ class TokenService:
             scope=str(claims.get("scope", kind.value)),
             issued_at=int(claims["iat"]),
             expires_at=expires,
-            metadata=metadata if isinstance(metadata, dict) else {},
+            metadata=MappingProxyType(metadata if isinstance(metadata, dict) else {}),
         )
 
     def _ttl(self, kind: TokenKind) -> int:

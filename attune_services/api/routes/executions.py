@@ -4,7 +4,7 @@ history, and the SSE stream of changes."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,22 @@ LIST_FILTERS = [
     Param("result_contains"),
     Param("include_total", BOOL),
 ]
-_SUMMARY_COLUMNS = [t.execution.c[name] for name in m.EXECUTION_SUMMARY.fields]
+_SUMMARY_KEYS = tuple(m.EXECUTION_SUMMARY.fields)
+
+
+def _summary_column(name: str) -> Any:
+    """The column as the driver returns it: SQLite's naive UTC timestamps stay naive (the JSON
+    encoder writes them with "+00:00", as ``isoformat`` does for the aware ones PostgreSQL
+    returns), the status stays its string; no per-value conversion in Python."""
+    column = t.execution.c[name]
+    if isinstance(column.type, sa.TypeDecorator) and isinstance(column.type.impl, sa.DateTime):
+        return sa.type_coerce(column, sa.DateTime()).label(name)
+    if name == "status":
+        return sa.type_coerce(column, sa.String()).label(name)
+    return column
+
+
+_SUMMARY_COLUMNS = [_summary_column(name) for name in _SUMMARY_KEYS]
 
 
 def _status(value: str) -> list[str]:
@@ -108,31 +123,13 @@ async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = Non
         if call.bool_arg("include_total"):
             count = sa.select(sa.func.count()).select_from(t.execution).where(*clauses)
             total = int((await uow.connection.execute(count)).scalar_one())
-    items = [_summary(row) for row in rows]
-    return page_of(items, paged, total)
+    # The page's JSON objects straight from the rows (dates are written by the encoder).
+    items = [dict(zip(_SUMMARY_KEYS, row, strict=True)) for row in rows]
+    return page_of(items, paged, total, rendered=True)
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_SUMMARY_KEYS = tuple(m.EXECUTION_SUMMARY.fields)
-_SUMMARY_STAMPS = tuple(_SUMMARY_KEYS.index(k) for k in ("started_at", "created", "updated"))
-_SUMMARY_STATUS = _SUMMARY_KEYS.index("status")
-
-
-def _summary(row: Sequence[Any]) -> dict[str, Any]:
-    """A row of ``_SUMMARY_COLUMNS`` as its JSON object (a page renders 50 of these per request,
-    so this works on the row tuple by position instead of through a mapping per row)."""
-    values = list(row)
-    for index in _SUMMARY_STAMPS:
-        value = values[index]
-        if value is not None:
-            values[index] = _iso(value)
-    status = values[_SUMMARY_STATUS]
-    if isinstance(status, ExecutionStatus):
-        values[_SUMMARY_STATUS] = status.value
-    return dict(zip(_SUMMARY_KEYS, values, strict=True))
 
 
 def _iso(value: datetime) -> str:

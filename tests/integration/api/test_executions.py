@@ -61,6 +61,12 @@ async def test_execute_inline_shell(admin: httpx.AsyncClient) -> None:
     listed = (await admin.get("/api/v1/executions", params={"action_ref": ref})).json()
     assert [e["id"] for e in listed["items"]] == [execution["id"]]
     assert "total_items" not in listed["pagination"]
+    # A listed execution shows the values of its details, timestamps written the same way.
+    item = listed["items"][0]
+    details = (await admin.get(f"/api/v1/executions/{execution['id']}")).json()["data"]
+    assert item == {name: details[name] for name in item}
+    assert {"id", "status", "created", "updated", "started_at"} <= set(item)
+    assert item["created"].endswith("+00:00") and "T" in item["created"]
     counted = (
         await admin.get("/api/v1/executions", params={"action_ref": ref, "include_total": "true"})
     ).json()
