@@ -235,6 +235,9 @@ class Store:
         # acquiring the lock after its task is gone; the busy timeout remains for writers in
         # other processes.
         self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
+        self._read_options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name != "sqlite":
+            self._read_options["isolation_level"] = "AUTOCOMMIT"
         # SQLite is embedded (one process per database); PostgreSQL may be shared.
         self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
@@ -363,8 +366,13 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
-        """A read-only unit of work (no write lock on SQLite); changes are rolled back."""
-        async with self._connection(**{READ_ONLY: True}) as conn:
+        """A read-only unit of work (no write lock on SQLite); changes are rolled back.
+
+        On PostgreSQL it runs in autocommit: at READ COMMITTED every statement sees its own
+        snapshot anyway, so a transaction around reads would only add BEGIN and ROLLBACK, two
+        round trips per unit of work. SQLite's deferred transaction keeps one snapshot.
+        """
+        async with self._connection(**self._read_options) as conn:
             with anyio.CancelScope(shield=True):
                 transaction = await conn.begin()
             try:

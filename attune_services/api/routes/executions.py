@@ -3,12 +3,14 @@ history, and the SSE stream of changes."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from quart import Response
 
@@ -76,11 +78,12 @@ def _status(value: str) -> list[str]:
     return wanted
 
 
+_EQUALS = ("action_ref", "rule_ref", "trigger_ref", "executor", "enforcement", "parent")
+
+
 async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = None) -> Page:
     """Executions newest first, filtered by the query string (and ``fixed`` filters)."""
-    c = t.execution.c
-    clauses: list[Any] = []
-    equals = {
+    values: dict[str, Any] = {
         "action_ref": call.arg("action_ref"),
         "rule_ref": call.arg("rule_ref"),
         "trigger_ref": call.arg("trigger_ref"),
@@ -89,43 +92,80 @@ async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = Non
         "parent": call.int_arg("parent"),
         **(fixed or {}),
     }
-    for name, value in equals.items():
-        if value is not None:
-            clauses.append(c[name] == value)
+    values = {name: value for name, value in values.items() if value is not None}
     status = call.arg("status")
     if status:
-        clauses.append(c.status.in_(_status(status)))
+        values["status"] = _status(status)
     pack = call.arg("pack_name")
     if pack:
-        clauses.append(c.action_ref.like(f"{_escape(pack)}.%", escape="\\"))
-    scope = call.pack_scope(Resource.EXECUTION)
-    if scope is not None:
-        # A pack-scoped grant: only executions of that pack's actions.
-        clauses.append(
-            sa.or_(sa.false(), *(c.action_ref.like(f"{_escape(p)}.%", escape="\\") for p in scope))
-        )
-    if call.bool_arg("top_level_only"):
-        clauses.append(c.parent.is_(None))
+        values["pack"] = f"{_escape(pack)}.%"
     needle = call.arg("result_contains")
     if needle:
-        clauses.append(sa.cast(c.result, sa.Text).like(f"%{_escape(needle)}%", escape="\\"))
-    paged = paging(call)
-    statement = (
-        sa.select(*_SUMMARY_COLUMNS)
-        .where(*clauses)
-        .order_by(c.created.desc(), c.id.desc())
-        .limit(paged.size + 1)
-        .offset(paged.offset)
+        values["needle"] = f"%{_escape(needle)}%"
+    scope = call.pack_scope(Resource.EXECUTION)
+    shape = _Shape(
+        filters=tuple(values),
+        scope=None if scope is None else tuple(sorted(scope)),
+        top_level_only=bool(call.bool_arg("top_level_only")),
     )
+    paged = paging(call)
+    select, count = _statements(shape)
     async with call.ctx.store.read() as uow:
-        rows = (await uow.connection.execute(statement)).all()
+        page = {**values, "limit": paged.size + 1, "offset": paged.offset}
+        rows = (await uow.connection.execute(select, page)).all()
         total = None
         if call.bool_arg("include_total"):
-            count = sa.select(sa.func.count()).select_from(t.execution).where(*clauses)
-            total = int((await uow.connection.execute(count)).scalar_one())
+            total = int((await uow.connection.execute(count, values)).scalar_one())
     # The page's JSON objects straight from the rows (dates are written by the encoder).
     items = [dict(zip(_SUMMARY_KEYS, row, strict=True)) for row in rows]
     return page_of(items, paged, total, rendered=True)
+
+
+@attrs.frozen
+class _Shape:
+    """Which filters a list request uses (their values are bound at execution)."""
+
+    filters: tuple[str, ...]
+    scope: tuple[str, ...] | None  # the packs of a pack-scoped grant
+    top_level_only: bool
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(shape: _Shape) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The page and count statements of a filter shape, built once: SQLAlchemy then finds the
+    compiled form of a statement it has seen without walking it again for its cache key."""
+    c = t.execution.c
+    clauses: list[Any] = []
+    for name in shape.filters:
+        if name in _EQUALS:
+            clauses.append(c[name] == sa.bindparam(name))
+        elif name == "status":
+            clauses.append(c.status.in_(sa.bindparam("status", expanding=True)))
+        elif name == "pack":
+            clauses.append(c.action_ref.like(sa.bindparam("pack"), escape="\\"))
+        elif name == "needle":
+            clauses.append(sa.cast(c.result, sa.Text).like(sa.bindparam("needle"), escape="\\"))
+        else:
+            raise ValueError(f"unknown execution filter {name!r}")
+    if shape.scope is not None:
+        # A pack-scoped grant: only executions of that pack's actions.
+        clauses.append(
+            sa.or_(
+                sa.false(),
+                *(c.action_ref.like(f"{_escape(p)}.%", escape="\\") for p in shape.scope),
+            )
+        )
+    if shape.top_level_only:
+        clauses.append(c.parent.is_(None))
+    select = (
+        sa.select(*_SUMMARY_COLUMNS)
+        .where(*clauses)
+        .order_by(c.created.desc(), c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .offset(sa.bindparam("offset", type_=sa.Integer()))
+    )
+    count = sa.select(sa.func.count()).select_from(t.execution).where(*clauses)
+    return select, count
 
 
 def _escape(text: str) -> str:
@@ -162,7 +202,7 @@ async def execution_json(call: Call, execution: Execution) -> dict[str, Any]:
 async def execute(call: Call) -> object:
     ref = call.body["action_ref"]
     async with call.ctx.store.transaction() as uow:
-        action = await uow.actions.find_by_ref(ref)
+        action = await uow.actions.find_by_ref_cached(ref)
         if action is None:
             raise NotFound(f"action {ref!r} not found")
         call.require(Resource.ACTION, Operation.EXECUTE, action.pack_ref)
