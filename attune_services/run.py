@@ -10,6 +10,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from collections.abc import Sequence
@@ -66,6 +67,12 @@ async def serve_app(
     task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``app`` on the bound ``sock`` until cancelled."""
+    # What exists once the server is built (modules, routes, SQLAlchemy's tables and caches,
+    # ~200k objects) lives as long as the process: taken out of the cyclic collector's view, a
+    # full collection no longer walks it. Without this one took ~150 ms of a loaded machine's
+    # CPU every few thousand requests (a pause every client saw in its p99).
+    gc.collect()
+    gc.freeze()
     config = Config()
     config.graceful_timeout = GRACEFUL_TIMEOUT
     config.accesslog = None
