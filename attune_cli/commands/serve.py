@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import anyio
 import click
 
 from attune_core.config import load_settings
@@ -29,11 +28,12 @@ def serve(service: str, config: str | None) -> None:
     Any number of each may run at once, on any number of machines, against the same database
     and broker (sensor hosts share the timers and sensors through leases).
     """
-    from attune_services.services import serve as run_service
+    from attune_services.run import run_service
+    from attune_services.services import serve as serve_service
 
     settings = load_settings(config_path=config)
     logging.basicConfig(
         level=settings.log.level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    anyio.run(run_service, service, settings)
+    run_service(serve_service, service, settings)

@@ -14,6 +14,8 @@ Two configurations:
   executions wait in the executor's queue (no executor runs), which is the configuration
   the 300 req/s target of ``execute`` is about.
 
+The server runs on the event loop of ``attune up`` / ``attune serve`` (uvloop where installed).
+
 Workloads: ``GET /api/v1/executions?page_size=50`` (a full page of 50; target on 2 cores:
 >= 500 req/s, p99 <= 50 ms) and ``POST /api/v1/executions/execute`` of an inline shell action
 (target >= 300 req/s).
@@ -43,7 +45,7 @@ from attune_core.resources import packs_dir
 from attune_core.storage import Store, create_engine, migrate
 from attune_services.amqp import RabbitMQBus
 from attune_services.api._auth import create_identity
-from attune_services.run import Running, run_all_in_one
+from attune_services.run import Running, event_loop_options, run_all_in_one
 from attune_services.services import serve_api
 from tests.conftest import POSTGRES_URL, RABBITMQ_URL, require_service
 
@@ -58,8 +60,9 @@ USER = ("bench@test.local", "BenchPass123!")
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def anyio_backend() -> tuple[str, dict[str, Any]]:
+    # The event loop of the services as `attune up` and `attune serve` run them (uvloop).
+    return ("asyncio", event_loop_options())
 
 
 @pytest.fixture
