@@ -198,6 +198,13 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
+        if isinstance(driver, _InlineConnection) and driver._connection is not None:
+            # Straight to sqlite3 (SQLITE_BUSY still waits in a thread, see _execute): through
+            # SQLAlchemy's statement path BEGIN cost ~0.1 ms of every unit of work.
+            await_(driver._execute(driver._connection.execute, statement))
+        else:
+            conn.exec_driver_sql(statement)
 
     return engine
