@@ -38,16 +38,25 @@ GRACEFUL_TIMEOUT = 5.0  # seconds Hypercorn waits for open requests on shutdown
 T = TypeVar("T")
 
 
-def event_loop_options() -> dict[str, Any]:
-    """anyio's asyncio options for a service process: uvloop where it is installed (a
-    dependency on Linux and macOS). It spends ~30% less CPU per HTTP request than asyncio's
-    own loop (tests/benchmarks/bench_api.py), and the database and broker clients use it too."""
-    return {"use_uvloop": importlib.util.find_spec("uvloop") is not None}
+# Services that never start child processes. uvloop gives a child's stdin as a socket, not a
+# pipe, and actions and sensors may open /dev/stdin by path (packs/core/actions/lib/params.sh
+# does), which fails on a socket (ENXIO): the worker, the sensor host and `attune up` (which
+# runs both) keep asyncio's own loop.
+UVLOOP_SERVICES = frozenset({"api", "executor", "notifier"})
 
 
-def run_service(main: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run a service's ``main(*args)`` in a new event loop (:func:`event_loop_options`)."""
-    return anyio.run(main, *args, backend_options=event_loop_options())
+def event_loop_options(service: str) -> dict[str, Any]:
+    """anyio's asyncio options for a service process: uvloop for :data:`UVLOOP_SERVICES` where
+    it is installed (a dependency on Linux and macOS). It spends ~30% less CPU per HTTP request
+    than asyncio's own loop (tests/benchmarks/bench_api.py); the database and broker clients
+    run on it too."""
+    use = service in UVLOOP_SERVICES and importlib.util.find_spec("uvloop") is not None
+    return {"use_uvloop": use}
+
+
+def run_service(service: str, main: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``main(*args)`` for ``service`` in a new event loop (:func:`event_loop_options`)."""
+    return anyio.run(main, *args, backend_options=event_loop_options(service))
 
 
 @attrs.frozen

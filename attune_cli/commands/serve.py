@@ -36,4 +36,4 @@ def serve(service: str, config: str | None) -> None:
         level=settings.log.level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    run_service(serve_service, service, settings)
+    run_service(service, serve_service, service, settings)

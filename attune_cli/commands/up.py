@@ -115,9 +115,7 @@ def up(
         absolute = os.path.abspath(config) if config is not None else None
         code = anyio.run(_run_distributed, absolute, host, port)
         raise SystemExit(code)
-    from attune_services.run import run_service
-
-    run_service(_run, config, host, port, reload)
+    anyio.run(_run, config, host, port, reload)
 
 
 def _settings(config: str | None, host: str | None, port: int | None) -> Settings:

@@ -14,7 +14,8 @@ Two configurations:
   executions wait in the executor's queue (no executor runs), which is the configuration
   the 300 req/s target of ``execute`` is about.
 
-The server runs on the event loop of ``attune up`` / ``attune serve`` (uvloop where installed).
+Each configuration runs on the event loop its command uses: asyncio's own for ``attune up``,
+uvloop for ``attune serve api``.
 
 Workloads: ``GET /api/v1/executions?page_size=50`` (a full page of 50; target on 2 cores:
 >= 500 req/s, p99 <= 50 ms) and ``POST /api/v1/executions/execute`` of an inline shell action
@@ -60,9 +61,12 @@ USER = ("bench@test.local", "BenchPass123!")
 
 
 @pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, Any]]:
-    # The event loop of the services as `attune up` and `attune serve` run them (uvloop).
-    return ("asyncio", event_loop_options())
+def anyio_backend() -> str:
+    return "asyncio"  # as `attune up` runs (asyncio's own loop: it runs actions)
+
+
+# `attune serve api` runs on uvloop (attune_services.run.event_loop_options)
+API_LOOP = pytest.mark.parametrize("anyio_backend", [("asyncio", event_loop_options("api"))])
 
 
 @pytest.fixture
@@ -205,6 +209,7 @@ async def _sql(statement: str) -> None:
         await engine.dispose()
 
 
+@API_LOOP
 async def test_api_throughput_api_only(tmp_path: Path) -> None:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     require_service("RabbitMQ", "127.0.0.1", 5672)
