@@ -202,7 +202,7 @@ async def execution_json(call: Call, execution: Execution) -> dict[str, Any]:
 async def execute(call: Call) -> object:
     ref = call.body["action_ref"]
     async with call.ctx.store.transaction() as uow:
-        action = await uow.actions.find_by_ref_cached(ref)
+        action = await uow.actions.find_by_ref(ref)
         if action is None:
             raise NotFound(f"action {ref!r} not found")
         call.require(Resource.ACTION, Operation.EXECUTE, action.pack_ref)
