@@ -61,6 +61,8 @@ NOTIFICATION_TYPES = (
     "inquiry_responded",
     "inquiry_timeout",
     "workflow_execution_status_changed",
+    # output of a running execution was stored (published by the worker: engine/_live_logs.py)
+    "execution_log",
 )
 DEFAULT_BUFFER = 10_000  # notifications kept per subscriber before the oldest are dropped
 # The durable queue the recorders share (competing consumers: each notification stored once).

@@ -33,6 +33,7 @@ import attrs
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
 from attune_core.engine._executor import finish_execution
+from attune_core.engine._live_logs import LiveLogs
 from attune_core.engine._messages import (
     ANY_RUNTIME,
     Publish,
@@ -48,6 +49,7 @@ from attune_core.engine.worker import (
     ActionOutcome,
     EnvironmentResult,
     NoRuntimeVersion,
+    OutputListener,
     ProcessRunner,
     ensure_environment,
     existing_environment,
@@ -99,9 +101,13 @@ class ActionRunner(Protocol):
     """The port the worker runs action processes through (``ProcessRunner`` implements it)."""
 
     async def run(
-        self, invocation: ActionInvocation, *, cancel_event: anyio.Event | None = None
+        self,
+        invocation: ActionInvocation,
+        *,
+        cancel_event: anyio.Event | None = None,
+        on_output: OutputListener | None = None,
     ) -> ActionOutcome:
-        """Run one execution and say how it ended."""
+        """Run one execution and say how it ended (``on_output`` gets it while it runs)."""
         ...
 
     def close(self) -> None:
@@ -203,6 +209,7 @@ class WorkerService:
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._system_identity: tuple[int, str] | None = None
         self._running: dict[int, anyio.Event] = {}
+        self._live_logs = LiveLogs(store, bus, clock.now)
         # One slot per concurrent run, shared by dispatched runs and those the executor of this
         # process hands over directly (``claim``/``start``).
         self._slots = anyio.Semaphore(max(1, settings.worker.max_concurrent_executions))
@@ -455,10 +462,12 @@ class WorkerService:
                     return
             invocation = attrs.evolve(invocation, artifacts_dir=self._take_artifacts_dir())
             cancel = self._running.setdefault(execution_id, anyio.Event())
-            outcome = await self._runner.run(invocation, cancel_event=cancel)
+            output = self._live_logs.output(execution_id)
+            outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:
             self._running.pop(execution_id, None)
         await self._record(running, outcome)
+        await output.discard()  # after the outcome: readers switch to the result first
         if invocation.artifacts_dir is not None:
             await self._collect_artifacts(running, invocation.artifacts_dir)
 

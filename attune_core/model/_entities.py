@@ -590,3 +590,23 @@ class WorkerHistory:
     changed_fields: list[str] = attrs.Factory(list)
     old_values: JsonObject | None = None
     new_values: JsonObject | None = None
+
+
+@attrs.frozen
+class LogChunk:
+    """Text a running execution wrote on one of its streams (table ``execution_log``).
+
+    Attributes:
+        stream: ``stdout`` or ``stderr``.
+        position: Offset of the chunk's first character in the stream's text.
+        content: The text, secrets masked.
+    """
+
+    stream: str
+    position: int
+    content: str
+
+    @property
+    def end(self) -> int:
+        """Offset just after the chunk."""
+        return self.position + len(self.content)

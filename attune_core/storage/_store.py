@@ -35,6 +35,7 @@ from attune_core.storage import repositories as r
 from attune_core.storage._catalogue import MISSING, Catalogue, stamp_statement
 from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
 from attune_core.storage._errors import translate_errors
+from attune_core.storage._execution_logs import ExecutionLogRepository
 from attune_core.storage._leases import LeaseRepository
 from attune_core.storage._repository import Change
 
@@ -222,6 +223,10 @@ class UnitOfWork:
     @cached_property
     def leases(self) -> LeaseRepository:
         return LeaseRepository(self)
+
+    @cached_property
+    def execution_logs(self) -> ExecutionLogRepository:
+        return ExecutionLogRepository(self)
 
 
 class Store:

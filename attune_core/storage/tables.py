@@ -582,6 +582,23 @@ lease = sa.Table(
     sa.Column("state", Json),
 )
 
+# The output of running executions, as the worker streams it (docs/api.md "Logs while an
+# execution runs"): masked text chunks, ``position`` being the offset of the chunk's first
+# character in the stream's text. Rows live while the execution runs; the worker deletes them
+# once the outcome is recorded (the result and the log files then hold the whole output), and
+# they go with their execution when it is purged.
+execution_log = sa.Table(
+    "execution_log",
+    metadata,
+    _id(),
+    sa.Column("execution", Id, sa.ForeignKey("execution.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("stream", sa.Text, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("execution", "stream", "position"),
+)
+
 
 def _history_table(name: str) -> sa.Table:
     return sa.Table(

@@ -30,7 +30,7 @@ from attune_core.app import Attune
 from attune_core.bus import InMemoryBus
 from attune_core.clock import FakeClock
 from attune_core.engine._inquiries import ASK_ACTION
-from attune_core.engine.worker import ActionInvocation, ActionOutcome, ProcessRunner
+from attune_core.engine.worker import ActionInvocation, ActionOutcome, OutputListener, ProcessRunner
 from attune_core.model import Execution, ExecutionStatus
 from attune_core.ports import Clock
 
@@ -122,18 +122,28 @@ class MockingRunner:
         self.running: set[int] = set()
 
     async def run(
-        self, invocation: ActionInvocation, *, cancel_event: anyio.Event | None = None
+        self,
+        invocation: ActionInvocation,
+        *,
+        cancel_event: anyio.Event | None = None,
+        on_output: OutputListener | None = None,
     ) -> ActionOutcome:
         mock = self.mocks.get(invocation.action_ref)
         if mock is None:
             if self.clock is None or invocation.timeout is None or invocation.timeout <= 0:
-                return await self._real.run(invocation, cancel_event=cancel_event)
-            return await self._run_on_clock(invocation, self.clock, cancel_event)
+                return await self._real.run(
+                    invocation, cancel_event=cancel_event, on_output=on_output
+                )
+            return await self._run_on_clock(invocation, self.clock, cancel_event, on_output)
         await anyio.lowlevel.checkpoint()
         return mock.outcome(dict(invocation.parameters))
 
     async def _run_on_clock(
-        self, invocation: ActionInvocation, clock: Clock, cancel_event: anyio.Event | None
+        self,
+        invocation: ActionInvocation,
+        clock: Clock,
+        cancel_event: anyio.Event | None,
+        on_output: OutputListener | None,
     ) -> ActionOutcome:
         """Run for real with no wall-clock limit; the deadline is ``clock`` time. The kill goes
         through the runner's cancel path (same SIGTERM/SIGKILL of the group), then the outcome
@@ -161,7 +171,7 @@ class MockingRunner:
                     tg.start_soon(forward_cancel, cancel_event)
                 await tg.start(deadline)
                 self.running.add(invocation.execution_id)
-                outcome = await self._real.run(unlimited, cancel_event=kill)
+                outcome = await self._real.run(unlimited, cancel_event=kill, on_output=on_output)
                 tg.cancel_scope.cancel()
         finally:
             self.running.discard(invocation.execution_id)

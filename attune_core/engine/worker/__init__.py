@@ -35,6 +35,7 @@ from attune_core.engine.worker._params import (
 )
 from attune_core.engine.worker._runner import (
     BASE_ENV_NAMES,
+    OutputListener,
     ProcessRunner,
     default_base_environment,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "ActionOutcome",
     "EnvironmentResult",
     "NoRuntimeVersion",
+    "OutputListener",
     "ProcessRunner",
     "VerificationCommand",
     "VersionCheck",

@@ -12,10 +12,14 @@ Rules of this file:
 5. Secret values never leave a run: :func:`mask_text` and :func:`mask_value` replace every
    occurrence of the run's secret strings (:func:`secret_needles`) with ``********`` in the
    captured text, the log files and the result, including parsed ``data``.
+6. Output handed out while the process runs (:class:`LiveText`) is masked too, and a secret
+   split across two reads of the pipe is still found: the last ``len(longest secret) - 1``
+   characters are held back until more text arrives, and a piece never ends inside a secret.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import signal
 from collections.abc import Iterable, Mapping
@@ -23,11 +27,12 @@ from typing import Any
 
 import yaml
 
-from attune_core.model import OutputFormat
+from attune_core.model import LogChunk, OutputFormat
 from attune_core.schema import SECRET_MASK, mask_secrets
 
 __all__ = [
     "MIN_MASKED_LENGTH",
+    "LiveText",
     "OutputCapture",
     "failure_error",
     "failure_result",
@@ -68,6 +73,10 @@ class OutputCapture:
         kept = chunk if len(chunk) <= room else chunk[:room]
         self._chunks.append(kept)
         self._kept += len(kept)
+
+    def kept_since(self, mark: int) -> tuple[bytes, int]:
+        """The kept bytes fed after ``mark`` (0 at first, then the mark this returned)."""
+        return b"".join(self._chunks[mark:]), len(self._chunks)
 
     @property
     def truncated(self) -> bool:
@@ -290,3 +299,54 @@ def mask_value(value: Any, needles: tuple[str, ...]) -> Any:
         text = json.dumps(value)
         return SECRET_MASK if text in needles else value
     return value
+
+
+class LiveText:
+    """The masked text of a capture, handed out piece by piece while the process runs.
+
+    Each :meth:`take` returns the text kept since the previous one (decoded incrementally, so a
+    UTF-8 character split across reads is whole), masked, minus a held-back tail that may be
+    the beginning of a secret (rule 6). Pieces concatenate to the stream's text: a piece's
+    ``position`` is the number of characters handed out before it.
+    """
+
+    def __init__(self, capture: OutputCapture, needles: tuple[str, ...]) -> None:
+        self._capture = capture
+        self._needles = needles
+        self._hold = max((len(n) for n in needles), default=1) - 1
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._mark = 0
+        self._pending = ""
+        self.position = 0
+
+    def take(self) -> LogChunk | None:
+        """The masked text ready to hand out, or ``None`` when there is none yet."""
+        new, self._mark = self._capture.kept_since(self._mark)
+        if new:
+            self._pending += self._decoder.decode(new)
+        cut = _safe_cut(self._pending, len(self._pending) - self._hold, self._needles)
+        if cut <= 0:
+            return None
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        text = mask_text(ready, self._needles)
+        chunk = LogChunk(self._capture.name, self.position, text)
+        self.position += len(text)
+        return chunk
+
+
+def _safe_cut(text: str, cut: int, needles: tuple[str, ...]) -> int:
+    """``cut``, moved back until no occurrence of a needle straddles it.
+
+    Only occurrences starting before ``cut`` matter, and the held-back tail guarantees those
+    end inside ``text``: an occurrence starting within ``len(needle) - 1`` characters before
+    the cut straddles it, and the cut moves to its start (which may expose another).
+    """
+    moved = True
+    while moved and cut > 0:
+        moved = False
+        for needle in needles:
+            start = text.find(needle, max(0, cut - len(needle) + 1), cut + len(needle) - 1)
+            if 0 <= start < cut:
+                cut = start
+                moved = True
+    return cut

@@ -20,6 +20,11 @@ Rules of this file:
 5. Output is read concurrently on both pipes, each capped (see :class:`OutputCapture`). When the
    process has exited but descendants still hold its pipes, they get ``pipe_grace`` seconds,
    then the group is killed: what remains of the tree belongs to this execution.
+6. Output is handed to an :data:`OutputListener` while the process runs, when the caller gives
+   one: masked (:class:`LiveText`), at most once per ``stream_interval`` with whatever arrived
+   meanwhile (never a call per line), the first time only after one interval, so an action that
+   ends sooner costs nothing more. A slow or failing listener never holds up the pipes (they
+   are read by other tasks) nor changes the outcome.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +51,7 @@ import attrs
 
 from attune_core.engine.worker._invocation import ActionInvocation, ActionOutcome
 from attune_core.engine.worker._output import (
+    LiveText,
     OutputCapture,
     failure_error,
     failure_result,
@@ -64,9 +70,9 @@ from attune_core.engine.worker._runtime import (
     resolve_interpreter,
     runtime_env_vars,
 )
-from attune_core.model import ExecutionStatus, ParameterDelivery
+from attune_core.model import ExecutionStatus, LogChunk, ParameterDelivery
 
-__all__ = ["BASE_ENV_NAMES", "ProcessRunner", "default_base_environment"]
+__all__ = ["BASE_ENV_NAMES", "OutputListener", "ProcessRunner", "default_base_environment"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +106,16 @@ _SHELL_RUNTIME = "core.shell"
 # Decoding and parsing up to 10 MiB of JSON takes tens of milliseconds: above this size it moves
 # off the event loop.
 _PARSE_IN_THREAD_BYTES = 256 * 1024
+# Output of a running process is handed out at most this often (seconds): five times a second
+# reads as live in a browser, and costs a running action at most five listener calls a second
+# whatever it prints. An action that ends within one interval is never streamed.
+DEFAULT_STREAM_INTERVAL = 0.2
+# A listener call that takes longer is abandoned (the pipes are read meanwhile anyway).
+_LISTENER_TIMEOUT = 10.0
+
+OutputListener = Callable[[Sequence[LogChunk]], Awaitable[None]]
+"""Called while a process runs with the masked output that arrived since the previous call
+(one chunk per stream that has new text; see :class:`LiveText`)."""
 
 
 def default_base_environment() -> dict[str, str]:
@@ -195,6 +211,7 @@ class ProcessRunner:
             exited, before the group is killed.
         scratch_dir: Where the runner's private directory (parameter files, inline scripts) is
             created; the system temporary directory by default. :meth:`close` removes it.
+        stream_interval: Seconds between two calls of a run's output listener (rule 6).
     """
 
     def __init__(
@@ -204,6 +221,7 @@ class ProcessRunner:
         kill_grace: float = 2.0,
         pipe_grace: float = 1.0,
         scratch_dir: str | os.PathLike[str] | None = None,
+        stream_interval: float = DEFAULT_STREAM_INTERVAL,
     ) -> None:
         self._base_env = dict(default_base_environment() if base_env is None else base_env)
         self._kill_grace = kill_grace
@@ -211,6 +229,7 @@ class ProcessRunner:
         self._scratch_dir = None if scratch_dir is None else str(scratch_dir)
         self._scratch: Path | None = None
         self._scratch_lock = threading.Lock()
+        self._stream_interval = stream_interval
 
     def close(self) -> None:
         """Remove the runner's scratch directory (runs in progress keep their files)."""
@@ -220,7 +239,11 @@ class ProcessRunner:
                 self._scratch = None
 
     async def run(
-        self, invocation: ActionInvocation, *, cancel_event: anyio.Event | None = None
+        self,
+        invocation: ActionInvocation,
+        *,
+        cancel_event: anyio.Event | None = None,
+        on_output: OutputListener | None = None,
     ) -> ActionOutcome:
         """Run one execution to its end.
 
@@ -228,6 +251,8 @@ class ProcessRunner:
             invocation: What to run and how.
             cancel_event: When set, the process tree gets SIGTERM, then SIGKILL after the
                 grace period, and the outcome is ``cancelled``.
+            on_output: Given the masked output while the process runs (rule 6 of this file);
+                the outcome holds the whole output either way.
 
         Returns:
             The outcome: ``completed`` (exit code 0), ``failed`` (non-zero exit, timeout, or the
@@ -246,7 +271,9 @@ class ProcessRunner:
             if prepared.error is not None:
                 logger.warning("execution cannot start: %s", prepared.error, extra=log_extra)
                 return _not_started(ExecutionStatus.FAILED, prepared.error)
-            return await self._spawn_and_wait(invocation, prepared, cancel_event, log_extra)
+            return await self._spawn_and_wait(
+                invocation, prepared, cancel_event, on_output, log_extra
+            )
         finally:
             if prepared.scratch is not None and prepared.scratch.used:
                 with anyio.CancelScope(shield=True):
@@ -420,6 +447,7 @@ class ProcessRunner:
         invocation: ActionInvocation,
         prepared: _Prepared,
         cancel_event: anyio.Event | None,
+        on_output: OutputListener | None,
         log_extra: dict[str, Any],
     ) -> ActionOutcome:
         stdout = OutputCapture("stdout", invocation.max_stdout_bytes)
@@ -442,8 +470,11 @@ class ProcessRunner:
             return _not_started(ExecutionStatus.FAILED, reason)
         logger.debug("execution process %s started", process.pid, extra=log_extra)
         try:
+            live = None
+            if on_output is not None:
+                live = (on_output, [LiveText(c, invocation.masked) for c in (stdout, stderr)])
             await self._supervise_process(
-                process, prepared, invocation.timeout, cancel_event, state, stdout, stderr
+                process, prepared, invocation.timeout, cancel_event, state, stdout, stderr, live
             )
         finally:
             with anyio.CancelScope(shield=True):
@@ -473,6 +504,7 @@ class ProcessRunner:
         state: _RunState,
         stdout: OutputCapture,
         stderr: OutputCapture,
+        live: tuple[OutputListener, list[LiveText]] | None,
     ) -> None:
         drained = anyio.Event()
 
@@ -486,6 +518,8 @@ class ProcessRunner:
             tg.start_soon(drain_both)
             if prepared.stdin_payload is not None and process.stdin is not None:
                 tg.start_soon(_feed, process.stdin, prepared.stdin_payload)
+            if live is not None:
+                tg.start_soon(_stream_output, *live, self._stream_interval)
             await self._wait_or_terminate(process, limit, cancel_event, state)
             with anyio.move_on_after(self._pipe_grace):
                 await drained.wait()
@@ -653,6 +687,21 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, capture: OutputCapt
             capture.feed(chunk)
     except (anyio.ClosedResourceError, anyio.BrokenResourceError):
         pass
+
+
+async def _stream_output(listener: OutputListener, texts: list[LiveText], interval: float) -> None:
+    """Hand the output to ``listener`` every ``interval`` seconds until cancelled (rule 6)."""
+    while True:
+        await anyio.sleep(interval)
+        chunks = [chunk for chunk in (text.take() for text in texts) if chunk is not None]
+        if not chunks:
+            continue
+        # Shielded: the run ending while a listener call is under way lets it finish.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(_LISTENER_TIMEOUT):
+            try:
+                await listener(chunks)
+            except Exception:
+                logger.warning("output listener failed; the run goes on", exc_info=True)
 
 
 async def _feed(stream: anyio.abc.ByteSendStream, payload: bytes) -> None:
