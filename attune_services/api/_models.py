@@ -663,7 +663,16 @@ EXECUTION = model(
 EXECUTE = model(
     "ExecuteRequest", required=("action_ref",), action_ref=STR, parameters=NOBJ, env_vars=NOBJ
 )
-EXECUTION_LOG = model("ExecutionLog", execution_id=INT, stream=STR, content=STR, truncated=BOOL)
+EXECUTION_LOG = model(
+    "ExecutionLog",
+    required=("execution_id", "stream", "content", "truncated"),
+    execution_id=INT,
+    stream=STR,
+    content=STR,
+    truncated=BOOL,
+    offset=INT,
+    complete=BOOL,
+)
 WORKFLOW_EXECUTION = model(
     "WorkflowExecution",
     id=INT,

@@ -13,8 +13,9 @@ Rules of this file:
    occurrence of the run's secret strings (:func:`secret_needles`) with ``********`` in the
    captured text, the log files and the result, including parsed ``data``.
 6. Output handed out while the process runs (:class:`LiveText`) is masked too, and a secret
-   split across two reads of the pipe is still found: the last ``len(longest secret) - 1``
-   characters are held back until more text arrives, and a piece never ends inside a secret.
+   split across two reads of the pipe is still found: a tail that may be the beginning of a
+   secret (at most ``len(longest secret) - 1`` characters) is held back until more text
+   arrives, and a piece never ends inside a secret.
 """
 
 from __future__ import annotations
@@ -324,7 +325,7 @@ class LiveText:
         new, self._mark = self._capture.kept_since(self._mark)
         if new:
             self._pending += self._decoder.decode(new)
-        cut = _safe_cut(self._pending, len(self._pending) - self._hold, self._needles)
+        cut = _safe_cut(self._pending, self._held_from(), self._needles)
         if cut <= 0:
             return None
         ready, self._pending = self._pending[:cut], self._pending[cut:]
@@ -332,6 +333,15 @@ class LiveText:
         chunk = LogChunk(self._capture.name, self.position, text)
         self.position += len(text)
         return chunk
+
+    def _held_from(self) -> int:
+        """Where the tail that could begin a secret starts (the text's end when none could)."""
+        text = self._pending
+        for start in range(max(0, len(text) - self._hold), len(text)):
+            tail = text[start:]
+            if any(needle.startswith(tail) for needle in self._needles):
+                return start
+        return len(text)
 
 
 def _safe_cut(text: str, cut: int, needles: tuple[str, ...]) -> int:

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import attrs
 import sqlalchemy as sa
 from quart import Response
 
 from attune_core.bus import RoutingKey
+from attune_core.engine._live_logs import LOG_NOTIFICATION
 from attune_core.errors import BadRequest, NotFound
-from attune_core.model import Execution, ExecutionStatus, to_json
+from attune_core.model import Execution, ExecutionStatus, LogChunk, to_json
 from attune_core.schema import mask_secrets
 from attune_core.security import Operation, Resource
 from attune_core.storage import tables as t
@@ -337,57 +339,141 @@ def _log_text(execution: Execution, stream: str) -> tuple[str, bool]:
     return str(result.get("stderr") or ""), bool(result.get("stderr_truncated"))
 
 
+def _joined(chunks: Sequence[LogChunk], start: int) -> str:
+    """The text of ``chunks`` (in order) from offset ``start`` on."""
+    parts = []
+    for chunk in chunks:
+        skip = max(0, start - chunk.position)
+        parts.append(chunk.content[skip:])
+    return "".join(parts)
+
+
+@attrs.frozen
+class _Log:
+    """A log as the API shows it: streamed so far (``complete`` false), or the final text."""
+
+    content: str
+    truncated: bool
+    complete: bool
+    status: ExecutionStatus
+
+
+async def _read_log(call: Call, id: int, stream: str, start: int) -> _Log:
+    """The log from offset ``start``: the chunks the worker streamed while the execution runs,
+    the result and log files once it ended (streamed chunks again if those hold nothing: a
+    worker that died mid-run leaves its chunks)."""
+    async with call.ctx.store.read() as uow:
+        # Chunks first: the worker deletes them after the outcome is recorded, so chunks read
+        # before a status that is still running are whole.
+        chunks = await uow.execution_logs.read(id, stream, start)
+        execution = await uow.executions.get(id)
+    call.require(EX, R, pack_of_ref(execution.action_ref))
+    if not execution.status.is_terminal:
+        return _Log(_joined(chunks, start), False, False, execution.status)
+    content, truncated = _log_text(execution, stream)
+    if not content and chunks:
+        return _Log(_joined(chunks, start), False, True, execution.status)
+    return _Log(content[start:], truncated, True, execution.status)
+
+
+def _log_args(call: Call, stream: str) -> int:
+    if stream not in ("stdout", "stderr"):
+        raise NotFound(f"no log {stream!r}: use stdout or stderr")
+    start = call.int_arg("offset") or 0
+    if start < 0:
+        raise BadRequest("query parameter 'offset' must be 0 or more")
+    return start
+
+
 @api.route(
     "GET",
     "/api/v1/executions/<int:id>/logs/<stream>",
-    summary="An execution's stdout or stderr",
+    summary="An execution's stdout or stderr: what it printed so far while it runs "
+    "(complete=false), the whole log once it ended",
     tag=T,
     resource=EX,
     op=R,
     response=m.EXECUTION_LOG,
+    query=[Param("offset", INT, "characters to skip (what the caller already has)")],
 )
 async def logs(call: Call, id: int, stream: str) -> object:
-    if stream not in ("stdout", "stderr"):
-        raise NotFound(f"no log {stream!r}: use stdout or stderr")
-    async with call.ctx.store.read() as uow:
-        execution = await uow.executions.get(id)
-    call.require(EX, R, pack_of_ref(execution.action_ref))
-    content, truncated = _log_text(execution, stream)
-    return {"execution_id": id, "stream": stream, "content": content, "truncated": truncated}
+    start = _log_args(call, stream)
+    log = await _read_log(call, id, stream, start)
+    return {
+        "execution_id": id,
+        "stream": stream,
+        "content": log.content,
+        "truncated": log.truncated,
+        "offset": start,
+        "complete": log.complete,
+    }
+
+
+# While the execution runs, the SSE stream re-reads the log on every notification about it, and
+# at least this often (seconds) in case a notification was lost (a dropped frame, no hub).
+_LOG_POLL = 2.0
+_KEEP_ALIVE = 15.0
 
 
 @api.route(
     "GET",
     "/api/v1/executions/<int:id>/logs/<stream>/stream",
-    summary="Follow a log (SSE; the whole log when the execution has ended)",
+    summary="Follow a log (SSE): 'chunk' events while the execution runs, then the whole log "
+    "and an 'end' event",
     tag=T,
     resource=EX,
     op=R,
     kind="raw",
     produces="text/event-stream",
     token_in_query=True,
+    query=[Param("offset", INT, "characters the caller already has"), Param("token")],
 )
 async def log_stream(call: Call, id: int, stream: str) -> object:
-    if stream not in ("stdout", "stderr"):
-        raise NotFound(f"no log {stream!r}: use stdout or stderr")
-    async with call.ctx.store.read() as uow:
-        await uow.executions.get(id)
+    start = _log_args(call, stream)
+    await _read_log(call, id, stream, start)  # 404 and permission before the stream opens
     hub = call.ctx.hub
 
     async def frames() -> AsyncIterator[bytes]:
-        async def current() -> Execution:
-            async with call.ctx.store.read() as uow:
-                return await uow.executions.get(id)
-
-        subscription = hub.subscribe([f"entity:execution:{id}"]) if hub is not None else None
+        filters = [f"entity:execution:{id}", f"entity:{LOG_NOTIFICATION}:{id}"]
+        subscription = hub.subscribe(filters) if hub is not None else None
+        sent = start
+        quiet = 0.0
         try:
-            execution = await current()
-            while not execution.status.is_terminal and subscription is not None:
-                await subscription.get_or_timeout(15.0)
-                execution = await current()
-                yield b": keep-alive\n\n"
-            content, _ = _log_text(execution, stream)
-            data = {"execution_id": id, "stream": stream, "content": content}
+            yield b": connected\n\n"
+            while True:
+                log = await _read_log(call, id, stream, sent)
+                if log.complete:
+                    break
+                if log.content:
+                    chunk = {
+                        "execution_id": id,
+                        "stream": stream,
+                        "offset": sent,
+                        "content": log.content,
+                    }
+                    yield f"event: chunk\ndata: {json.dumps(chunk)}\n\n".encode()
+                    sent += len(log.content)
+                    quiet = 0.0
+                elif quiet >= _KEEP_ALIVE:
+                    yield b": keep-alive\n\n"
+                    quiet = 0.0
+                if subscription is not None:
+                    waited = anyio.current_time()
+                    await subscription.get_or_timeout(_LOG_POLL)
+                    # several frames may have come together: one read answers them all
+                    while await subscription.get_or_timeout(0) is not None:
+                        pass
+                    quiet += anyio.current_time() - waited
+                else:
+                    await anyio.sleep(_LOG_POLL)
+                    quiet += _LOG_POLL
+            data = {
+                "execution_id": id,
+                "stream": stream,
+                "status": log.status.value,
+                "content": log.content if sent == 0 else await _whole(call, id, stream),
+                "truncated": log.truncated,
+            }
             yield f"data: {json.dumps(data)}\n\n".encode()
             yield b"event: end\ndata: {}\n\n"
         finally:
@@ -395,6 +481,10 @@ async def log_stream(call: Call, id: int, stream: str) -> object:
                 subscription.close()
 
     return _sse(frames())
+
+
+async def _whole(call: Call, id: int, stream: str) -> str:
+    return (await _read_log(call, id, stream, 0)).content
 
 
 def _sse(body: AsyncIterator[bytes]) -> Response:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -709,3 +710,59 @@ def test_invocation_converts_plain_values() -> None:
     assert invocation.timeout == 300
     assert invocation.max_stdout_bytes == invocation.max_stderr_bytes == 10 * 1024 * 1024
     assert yaml.safe_dump(invocation.parameters) == "{}\n"
+
+
+# -- output while the process runs -------------------------------------------------------------
+
+
+async def test_output_reaches_the_listener_while_the_process_runs_throttled_and_masked(
+    runner: ProcessRunner,
+) -> None:
+    calls: list[tuple[float, list[tuple[str, int, str]]]] = []
+    started = time.monotonic()
+
+    async def listener(chunks: Any) -> None:
+        calls.append(
+            (time.monotonic() - started, [(c.stream, c.position, c.content) for c in chunks])
+        )
+
+    # 100 lines over about a second, the secret among them, then a line on stderr
+    script = (
+        'for i in $(seq 100); do echo "line $i $token"; sleep 0.01; done\n'
+        'echo "done" >&2\nsleep 0.5\n'
+    )
+    outcome = await runner.run(
+        adhoc(script, parameters={"token": "s3cr3t-value"}, masked=("s3cr3t-value",)),
+        on_output=listener,
+    )
+    assert outcome.status is ExecutionStatus.COMPLETED
+    # far fewer calls than lines: at most one per interval (0.2 s) of the run
+    assert 1 <= len(calls) <= outcome.duration_ms / 200 + 1
+    assert calls[0][0] >= 0.2
+    stdout = "".join(text for _, chunks in calls for s, _, text in chunks if s == "stdout")
+    stderr = "".join(text for _, chunks in calls for s, _, text in chunks if s == "stderr")
+    assert stdout == outcome.stdout
+    assert "s3cr3t" not in stdout and "line 100 ********\n" in stdout
+    assert stderr == "done\n"
+    positions = [p for _, chunks in calls for s, p, _ in chunks if s == "stdout"]
+    assert positions[0] == 0 and positions == sorted(positions)
+
+
+async def test_a_short_run_never_calls_the_listener(runner: ProcessRunner) -> None:
+    calls: list[Any] = []
+
+    async def listener(chunks: Any) -> None:
+        calls.append(chunks)
+
+    outcome = await runner.run(adhoc("echo quick"), on_output=listener)
+    assert outcome.stdout == "quick\n"
+    assert calls == []
+
+
+async def test_a_failing_listener_changes_nothing(runner: ProcessRunner) -> None:
+    async def listener(chunks: Any) -> None:
+        raise RuntimeError("the database is down")
+
+    outcome = await runner.run(adhoc("echo a; sleep 0.5; echo b"), on_output=listener)
+    assert outcome.status is ExecutionStatus.COMPLETED
+    assert outcome.stdout == "a\nb\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from attune_core.engine.worker._output import (
+    LiveText,
     OutputCapture,
     failure_error,
     failure_result,
@@ -179,3 +180,60 @@ def test_secret_parameter_values_follow_the_schema() -> None:
     values = {"token": "t0ken", "db": {"pw": "p4ss", "host": "h"}, "name": "n"}
     assert secret_parameter_values(schema, values) == ["t0ken", "p4ss"]
     assert secret_parameter_values(None, values) == []
+
+
+# -- output handed out while the process runs ---------------------------------------------------
+
+
+def _live(needles: tuple[str, ...], *feeds: bytes) -> tuple[list[str], LiveText]:
+    """Feed ``feeds`` one at a time, taking after each; the pieces handed out."""
+    capture = OutputCapture("stdout", 1000)
+    live = LiveText(capture, needles)
+    pieces = []
+    for feed in feeds:
+        capture.feed(feed)
+        chunk = live.take()
+        if chunk is not None:
+            pieces.append(chunk.content)
+    return pieces, live
+
+
+def test_live_text_hands_out_what_arrived_since_the_last_take() -> None:
+    pieces, live = _live((), b"one\n", b"", b"two\nthr", b"ee\n")
+    assert pieces == ["one\n", "two\nthr", "ee\n"]
+    assert live.position == len("one\ntwo\nthree\n")
+
+
+def test_a_secret_split_across_reads_is_never_handed_out_in_part() -> None:
+    needles = secret_needles(["hunter2-secret"])
+    pieces, _ = _live(needles, b"password: hunt", b"er2-sec", b"ret and more\n")
+    assert "".join(pieces) == "password: ******** and more\n"
+    assert all("hunt" not in piece for piece in pieces)
+    # the text before the secret's possible start is not held back
+    assert pieces[0] == "password: "
+
+
+def test_a_tail_that_cannot_begin_a_secret_is_not_held_back() -> None:
+    needles = secret_needles(["hunter2-secret"])
+    pieces, _ = _live(needles, b"hello hunter2-secret\n")
+    assert pieces == ["hello ********\n"]
+    pieces, _ = _live(needles, b"hello h")
+    assert pieces == ["hello "]
+
+
+def test_a_utf8_character_split_across_reads_is_handed_out_whole() -> None:
+    encoded = "é€\n".encode()
+    pieces, _ = _live((), encoded[:1], encoded[1:3], encoded[3:])
+    assert "".join(pieces) == "é€\n"
+    assert "\ufffd" not in "".join(pieces)
+
+
+def test_live_text_stops_at_the_cap() -> None:
+    capture = OutputCapture("stderr", 5)
+    live = LiveText(capture, ())
+    capture.feed(b"0123456789")
+    chunk = live.take()
+    assert chunk is not None
+    assert (chunk.stream, chunk.position, chunk.content) == ("stderr", 0, "01234")
+    capture.feed(b"more")
+    assert live.take() is None

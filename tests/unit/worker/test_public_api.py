@@ -16,6 +16,7 @@ def test_public_surface_is_pinned() -> None:
             "ActionOutcome",
             "EnvironmentResult",
             "NoRuntimeVersion",
+            "OutputListener",
             "ProcessRunner",
             "VerificationCommand",
             "VersionCheck",
