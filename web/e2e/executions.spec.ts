@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { APIRequestContext } from "@playwright/test";
 import { expect, shot, test, unique } from "./fixtures";
 
@@ -30,6 +33,61 @@ test("an action runs and completes live on its detail page, with its output", as
   await expect(page.getByLabel("Status history")).toContainText("running");
   await expect(page.getByRole("link", { name: "core.local" }).first()).toHaveAttribute("href", "/actions/core.local");
   await shot(page, "execution-detail");
+});
+
+test("a running action's output shows on its detail page before it ends, following the end", async ({ signedIn: page, api }) => {
+  // The action prints 200 lines, then waits for the test to create the gate file.
+  const dir = mkdtempSync(join(tmpdir(), "attune-e2e-gate-"));
+  const gate = join(dir, "gate");
+  const first = unique("first-");
+  const pack = unique("logs");
+  expect((await api.post("/api/v1/packs", { data: { ref: pack, label: pack, version: "1.0.0" } })).status()).toBe(201);
+  const action = await api.post("/api/v1/actions", {
+    data: {
+      ref: `${pack}.gated`,
+      pack_ref: pack,
+      label: "Gated",
+      runtime_ref: "core.shell",
+      param_schema: { gate: { type: "string", required: true } },
+      entrypoint: `echo ${first}; for i in $(seq 2 200); do echo "line $i"; done
+for _ in $(seq 1200); do [ -e "$gate" ] && break; sleep 0.1; done
+echo after-gate; seq 300`,
+    },
+  });
+  expect(action.status(), await action.text()).toBe(201);
+  try {
+    const { id } = await execute(api, `${pack}.gated`, { gate });
+    const reads: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes(`/executions/${id}/logs/stdout`)) reads.push(new URL(request.url()).pathname);
+    });
+    await page.goto(`/executions/${id}`);
+    const log = page.getByLabel("stdout log");
+    await expect(log).toContainText(first, { timeout: 90_000 });
+    await expect(log).toContainText("line 200");
+    // still running: the process cannot end before the gate exists
+    expect(existsSync(gate)).toBe(false);
+    await expect(page.getByTestId("execution-status")).toHaveText("running");
+    await expect(page.getByText("following…")).toBeVisible();
+    // followed over the SSE stream, not by re-reading the log again and again
+    expect(reads.filter((path) => path.endsWith("/stream")).length).toBeGreaterThanOrEqual(1);
+    expect(reads.filter((path) => !path.endsWith("/stream")).length).toBeLessThanOrEqual(1);
+    // the view follows the end of the log
+    const atBottom = () => log.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2);
+    await expect.poll(atBottom).toBe(true);
+    await shot(page, "execution-detail-running-log");
+    // the user scrolls up: new output no longer moves the view
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event("scroll"));
+    });
+    writeFileSync(gate, "");
+    await expect(page.getByTestId("execution-status")).toHaveText("completed", { timeout: 90_000 });
+    await expect(log).toContainText("after-gate");
+    expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("cancel and re-run ask for confirmation and act", async ({ signedIn: page, api }) => {

@@ -32,6 +32,8 @@ const KEYS: Record<string, string[]> = {
   enforcement: ["enforcements", "dashboard"],
   inquiry: ["inquiries", "executions"],
   workflow_execution: ["executions"],
+  // a running execution's output: the log panel follows it over SSE, nothing else to refresh
+  execution_log: [],
   worker: ["workers"],
   sensor: ["sensors"],
 };

@@ -1,33 +1,87 @@
-// stdout/stderr of an execution. While it runs the log is re-read every 1.5 s (and on every
-// live notification about it), so the text grows as the action writes; the view follows the
-// end unless the user scrolls up.
-import { useQuery } from "@tanstack/react-query";
+// stdout/stderr of an execution. While it runs the log follows the server's SSE stream
+// (/logs/{stream}/stream): "chunk" events append what the action printed (the worker sends it
+// at most five times a second, masked), then the whole log arrives and the stream ends. If the
+// stream cannot be opened (an expired token, a proxy that buffers), the log is re-read every
+// 1.5 s instead. The view follows the end unless the user scrolls up.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import type { Schemas } from "@/api/client";
 import { getJson } from "@/api/lists";
 import { ErrorState, Loading } from "@/components/states";
 import { cx } from "@/components/ui";
+import { useAuth } from "@/lib/auth";
+import { appendChunk } from "./logText";
 
 type Stream = "stdout" | "stderr";
+type Log = { data: Schemas["ExecutionLog"] };
 
-export function LogPanel({ id, running }: { id: number; running: boolean }) {
-  const [stream, setStream] = useState<Stream>("stdout");
+/** The text streamed so far for `key` (id:stream), while the SSE stream is open. */
+interface Live {
+  key: string;
+  content: string;
+}
+
+function useLiveLog(id: number, stream: Stream, running: boolean) {
+  const client = useQueryClient();
+  const queryKey = ["executions", id, "logs", stream];
+  const key = `${id}:${stream}`;
+  const [live, setLive] = useState<Live | null>(null);
+  const [polling, setPolling] = useState(false);
   const log = useQuery({
-    queryKey: ["executions", id, "logs", stream],
-    queryFn: () => getJson<{ data: Schemas["ExecutionLog"] }>(`/api/v1/executions/${id}/logs/${stream}`),
-    refetchInterval: running ? 1500 : false,
+    queryKey,
+    queryFn: () => getJson<Log>(`/api/v1/executions/${id}/logs/${stream}`),
+    refetchInterval: running && polling ? 1500 : false,
     staleTime: running ? 0 : 10_000,
   });
-  // when the run ends, read the log once more: the final output may land after the last poll
+  useEffect(() => {
+    setPolling(false);
+    if (!running) return;
+    const token = useAuth.getState().accessToken;
+    if (!token || typeof EventSource === "undefined") {
+      setPolling(true);
+      return;
+    }
+    const url = `/api/v1/executions/${id}/logs/${stream}/stream?token=${encodeURIComponent(token)}`;
+    const source = new EventSource(url);
+    let text = "";
+    source.addEventListener("chunk", (event) => {
+      const chunk = JSON.parse((event as MessageEvent).data) as { offset: number; content: string };
+      text = appendChunk(text, chunk.offset, chunk.content);
+      setLive({ key, content: text });
+    });
+    source.onmessage = (event) => {
+      // the whole log, once the execution ended
+      const final = JSON.parse(event.data) as { content: string; truncated: boolean };
+      client.setQueryData<Log>(queryKey, {
+        data: { execution_id: id, stream, content: final.content, truncated: final.truncated, complete: true },
+      });
+      setLive({ key, content: final.content });
+    };
+    source.addEventListener("end", () => source.close());
+    source.onerror = () => {
+      // closed for good (401, 404): poll instead; otherwise the browser reconnects by itself
+      if (source.readyState === EventSource.CLOSED) setPolling(true);
+    };
+    return () => source.close();
+    // queryKey is derived from id and stream
+  }, [id, stream, running, key, client]);
+  // when the run ends, read the log once more unless the stream already gave the whole log
   const wasRunning = useRef(running);
   const { refetch } = log;
   useEffect(() => {
-    if (wasRunning.current && !running) void refetch();
+    if (wasRunning.current && !running && !log.data?.data.complete) void refetch();
     wasRunning.current = running;
-  }, [running, refetch]);
+  }, [running, refetch, log.data]);
+  const stored = log.data?.data;
+  const content = stored?.complete || live?.key !== key ? (stored?.content ?? "") : live.content;
+  return { log, content, truncated: Boolean(stored?.complete && stored.truncated) };
+}
+
+export function LogPanel({ id, running }: { id: number; running: boolean }) {
+  const [stream, setStream] = useState<Stream>("stdout");
+  const { log, content, truncated } = useLiveLog(id, stream, running);
   const box = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
-  const content = log.data?.data.content ?? "";
   useEffect(() => {
     const el = box.current;
     if (el && follow.current) el.scrollTop = el.scrollHeight;
@@ -46,16 +100,19 @@ export function LogPanel({ id, running }: { id: number; running: boolean }) {
                 ? "bg-indigo-600 text-white"
                 : "text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800",
             )}
-            onClick={() => setStream(s)}
+            onClick={() => {
+              follow.current = true;
+              setStream(s);
+            }}
           >
             {s}
           </button>
         ))}
         {running && <span className="ml-2 self-center text-xs text-blue-600 dark:text-blue-400">following…</span>}
       </div>
-      {log.isPending ? (
+      {log.isPending && !content ? (
         <Loading label="Loading log…" />
-      ) : log.error ? (
+      ) : log.error && !content ? (
         <ErrorState error={log.error} retry={() => log.refetch()} />
       ) : (
         <>
@@ -69,9 +126,9 @@ export function LogPanel({ id, running }: { id: number; running: boolean }) {
             }}
             className="max-h-96 min-h-16 overflow-auto whitespace-pre-wrap break-all rounded-md bg-slate-950 p-3 font-mono text-xs text-slate-100"
           >
-            {content || <span className="text-slate-500">{running ? "(nothing written yet)" : `(no ${stream})`}</span>}
+            {content || <span className="text-slate-400">{running ? "(nothing written yet)" : `(no ${stream})`}</span>}
           </pre>
-          {log.data?.data.truncated && (
+          {truncated && (
             <p className="mt-1 text-xs text-amber-700 dark:text-amber-400">The log was truncated by the worker.</p>
           )}
         </>
