@@ -207,20 +207,51 @@ def result(app: App, execution_id: int) -> None:
 @click.option(
     "--stream", type=click.Choice(["stdout", "stderr"]), default="stdout", help="Which log."
 )
-@click.option("--follow", "-f", is_flag=True, help="Wait for the execution to end, then print.")
+@click.option(
+    "--follow", "-f", is_flag=True, help="Print the output as it comes until the execution ends."
+)
 @pass_app
 def logs(app: App, execution_id: int, stream: str, follow: bool) -> None:
-    """Print an execution's stdout (or stderr).
+    """Print an execution's stdout (or stderr); what it printed so far while it runs.
 
     Example: attune execution logs 42 --follow
     """
     if follow:
-        app.client.get(f"/api/v1/executions/{execution_id}")  # 404 and token refresh up front
-        app.out.status(f"following the {stream} of execution {execution_id}...")
-        for _ in app.client.sse(f"/api/v1/executions/{execution_id}/logs/{stream}/stream"):
-            pass  # the stream ends when the execution does; the log endpoint has the final text
+        _follow_log(app, execution_id, stream)
+        return
     data = app.client.get(f"/api/v1/executions/{execution_id}/logs/{stream}")
     _print_log(app, execution_id, stream, data.get("content") or "", data.get("truncated"))
+
+
+def _follow_log(app: App, execution_id: int, stream: str) -> None:
+    """Print the chunks of the log's SSE stream as they come (text output), then what the whole
+    log adds to them; structured output gets the whole log once the execution ended."""
+    app.client.get(f"/api/v1/executions/{execution_id}")  # 404 and token refresh up front
+    app.out.status(f"following the {stream} of execution {execution_id}...")
+    printed = ""
+    final: dict[str, Any] | None = None
+    for frame in app.client.sse(f"/api/v1/executions/{execution_id}/logs/{stream}/stream"):
+        if "status" in frame:  # the whole log, once the execution ended
+            final = frame
+        elif not app.out.structured and frame.get("offset") == len(printed):
+            content = str(frame.get("content") or "")
+            click.echo(content, nl=False)
+            printed += content
+    if final is None:  # the stream was cut: the log endpoint has the text
+        final = app.client.get(f"/api/v1/executions/{execution_id}/logs/{stream}")
+    content = str(final.get("content") or "")
+    if app.out.structured or not content.startswith(printed):
+        if printed:
+            click.echo()
+        _print_log(app, execution_id, stream, content, final.get("truncated"))
+        return
+    rest = content[len(printed) :]
+    if rest:
+        click.echo(rest, nl=False)
+    if content and not content.endswith("\n"):
+        click.echo()
+    if final.get("truncated"):
+        app.out.status("(the log was truncated by the server)")
 
 
 def _print_log(app: App, execution_id: int, stream: str, content: str, truncated: Any) -> None:
