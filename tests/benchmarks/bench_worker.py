@@ -14,6 +14,7 @@ Prints runs/s for each and the runner/baseline ratio. Run with
 from __future__ import annotations
 
 import asyncio
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -87,3 +88,69 @@ def test_runner_overhead_against_bare_spawn(tmp_path: Path) -> None:
     # The issue's target for whole executions through Attune.embedded is 150/s: the runner
     # alone must leave room for the executor, the store and the bus.
     assert runner_rate >= 150
+
+
+async def _alternating_loop(pack: Path, runs: int) -> dict[bool, tuple[float, float, int]]:
+    """``runs`` sequential runs of the trivial action, every other one given an output listener;
+    per side: (runs/s, CPU ms per run of this process, listener calls)."""
+    runner = ProcessRunner()
+    calls = 0
+
+    async def listener(chunks: object) -> None:
+        nonlocal calls
+        calls += 1
+
+    cpu = {False: 0.0, True: 0.0}
+    wall = {False: 0.0, True: 0.0}
+    for n in range(runs):
+        listen = n % 2 == 1
+        invocation = ActionInvocation(
+            execution_id=n,
+            action_ref="bench.true",
+            pack_ref="bench",
+            pack_dir=pack,
+            entrypoint="true.sh",
+            runtime_ref="core.shell",
+            execution_config=SHELL,
+            parameters={"n": n},
+            masked=("a-secret-value",),
+        )
+        cpu_before, wall_before = _cpu(), time.perf_counter()
+        outcome = await runner.run(invocation, on_output=listener if listen else None)
+        wall[listen] += time.perf_counter() - wall_before
+        cpu[listen] += _cpu() - cpu_before
+        assert outcome.status is ExecutionStatus.COMPLETED
+    runner.close()
+    half = runs / 2
+    return {
+        listen: (half / wall[listen], cpu[listen] * 1000 / half, calls if listen else 0)
+        for listen in (False, True)
+    }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_streaming_output_costs_a_short_action_nothing(tmp_path: Path) -> None:
+    """Runs given an output listener (what the worker service always gives since logs stream
+    while running) against the same runs without one. The action ends within the streaming
+    interval, so the listener is not called and no streaming task is started; what remains is
+    a timer. Runs alternate, so load from other processes hits both sides alike."""
+    pack = tmp_path / "bench"
+    script = pack / "actions" / "true.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("echo hello\n")
+    script.chmod(0o755)
+    figures = anyio.run(_alternating_loop, pack, 2 * RUNS)
+    print()
+    for listen, name in ((False, "without listener"), (True, "with listener   ")):
+        rate, cpu_ms, _ = figures[listen]
+        print(f"ProcessRunner {name}: {rate:7.1f} runs/s, {cpu_ms:5.2f} ms CPU per run")
+    print(
+        f"ratio with / without: {figures[True][0] / figures[False][0]:5.2f} runs/s, "
+        f"{figures[True][1] / figures[False][1]:5.2f} CPU per run"
+    )
+    # an action this short is called back only when the machine stalls it past the interval
+    print(f"listener calls: {figures[True][2]} in {RUNS} runs")

@@ -470,9 +470,7 @@ class ProcessRunner:
             return _not_started(ExecutionStatus.FAILED, reason)
         logger.debug("execution process %s started", process.pid, extra=log_extra)
         try:
-            live = None
-            if on_output is not None:
-                live = (on_output, [LiveText(c, invocation.masked) for c in (stdout, stderr)])
+            live = None if on_output is None else (on_output, invocation.masked)
             await self._supervise_process(
                 process, prepared, invocation.timeout, cancel_event, state, stdout, stderr, live
             )
@@ -504,7 +502,7 @@ class ProcessRunner:
         state: _RunState,
         stdout: OutputCapture,
         stderr: OutputCapture,
-        live: tuple[OutputListener, list[LiveText]] | None,
+        live: tuple[OutputListener, tuple[str, ...]] | None,
     ) -> None:
         drained = anyio.Event()
 
@@ -518,9 +516,13 @@ class ProcessRunner:
             tg.start_soon(drain_both)
             if prepared.stdin_payload is not None and process.stdin is not None:
                 tg.start_soon(_feed, process.stdin, prepared.stdin_payload)
+            start_streaming = None
             if live is not None:
-                tg.start_soon(_stream_output, *live, self._stream_interval)
-            await self._wait_or_terminate(process, limit, cancel_event, state)
+
+                def start_streaming() -> None:
+                    tg.start_soon(_stream_output, *live, (stdout, stderr), self._stream_interval)
+
+            await self._wait_or_terminate(process, limit, cancel_event, state, start_streaming)
             with anyio.move_on_after(self._pipe_grace):
                 await drained.wait()
             if not drained.is_set():
@@ -538,6 +540,7 @@ class ProcessRunner:
         limit: float | None,
         cancel_event: anyio.Event | None,
         state: _RunState,
+        start_streaming: Callable[[], None] | None = None,
     ) -> None:
         waiting = anyio.move_on_after(limit if limit is not None and limit > 0 else math.inf)
 
@@ -550,6 +553,13 @@ class ProcessRunner:
             if cancel_event is not None:
                 tg.start_soon(watch_cancel, cancel_event)
             with waiting:
+                if start_streaming is not None:
+                    # Streaming starts only for a run still going after one interval (rule 6);
+                    # a timer here costs less than a task that would sleep and be cancelled.
+                    with anyio.move_on_after(self._stream_interval):
+                        await process.wait()
+                    if process.returncode is None:
+                        start_streaming()
                 await process.wait()
             tg.cancel_scope.cancel()
         if process.returncode is not None and not waiting.cancelled_caught:
@@ -689,19 +699,25 @@ async def _drain(stream: anyio.abc.ByteReceiveStream | None, capture: OutputCapt
         pass
 
 
-async def _stream_output(listener: OutputListener, texts: list[LiveText], interval: float) -> None:
-    """Hand the output to ``listener`` every ``interval`` seconds until cancelled (rule 6)."""
+async def _stream_output(
+    listener: OutputListener,
+    masked: tuple[str, ...],
+    captures: tuple[OutputCapture, ...],
+    interval: float,
+) -> None:
+    """Hand the output to ``listener`` now, then every ``interval`` seconds until cancelled
+    (rule 6; started once the run has lasted one interval)."""
+    texts = [LiveText(capture, masked) for capture in captures]
     while True:
-        await anyio.sleep(interval)
         chunks = [chunk for chunk in (text.take() for text in texts) if chunk is not None]
-        if not chunks:
-            continue
-        # Shielded: the run ending while a listener call is under way lets it finish.
-        with anyio.CancelScope(shield=True), anyio.move_on_after(_LISTENER_TIMEOUT):
-            try:
-                await listener(chunks)
-            except Exception:
-                logger.warning("output listener failed; the run goes on", exc_info=True)
+        if chunks:
+            # Shielded: the run ending while a listener call is under way lets it finish.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(_LISTENER_TIMEOUT):
+                try:
+                    await listener(chunks)
+                except Exception:
+                    logger.warning("output listener failed; the run goes on", exc_info=True)
+        await anyio.sleep(interval)
 
 
 async def _feed(stream: anyio.abc.ByteSendStream, payload: bytes) -> None:
