@@ -104,3 +104,30 @@ test("events and enforcements link both ways down to the execution", async ({ si
   await expect(list.getByRole("row")).toHaveCount(3);
   await shot(page, "enforcements");
 });
+
+test("events and enforcements lists refresh live, at most about once a second", async ({ signedIn: page, api }) => {
+  const reads: Record<string, number> = { events: 0, enforcements: 0 };
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path === "/api/v1/events") reads.events += 1;
+    if (path === "/api/v1/enforcements") reads.enforcements += 1;
+  });
+  for (const key of ["events", "enforcements"] as const) {
+    // a trigger and rule of its own: the other list's burst matched the other rule
+    const { trigger, rule, fire } = await ruleOnTrigger(api);
+    const filter = key === "events" ? `trigger_ref=${encodeURIComponent(trigger)}` : `rule_ref=${encodeURIComponent(rule)}`;
+    await page.goto(`/${key}?${filter}`);
+    await expect(page.getByText(/No (event|enforcement) matches these filters/)).toBeVisible();
+    await expect(page.getByTestId("live-status")).toHaveText("live");
+    const before = reads[key];
+    const started = Date.now();
+    // a burst of 15 events (each matched by the rule): the list shows them without a reload
+    for (let i = 0; i < 15; i += 1) await fire(unique(`burst${i}-`));
+    const table = page.getByRole("table", { name: key === "events" ? "Events" : "Enforcements" });
+    await expect(table.getByRole("row")).toHaveCount(16, { timeout: 60_000 });
+    const seconds = (Date.now() - started) / 1000;
+    // one read per second of the burst at most (plus the one in flight), not one per event
+    expect(reads[key] - before).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    expect(reads[key] - before).toBeLessThan(15);
+  }
+});

@@ -1,9 +1,11 @@
 // Enforcements (a rule matching an event) newest first, filtered by rule, status, trigger or
-// event in the query string.
+// event in the query string. Live: new and resolved enforcements refresh the loaded pages at
+// most once a second (useLiveRefresh), so a burst of rule matches never stalls scrolling.
 import { useCallback } from "react";
 import type { Schemas } from "@/api/client";
 import { useInfiniteList } from "@/api/lists";
 import { EnforcementTable } from "@/components/exec/EntityTables";
+import { useLiveRefresh } from "@/components/exec/useLiveRefresh";
 import { FilterBar } from "@/components/exec/FilterBar";
 import { toQuery, useUrlFilters } from "@/components/exec/filters";
 import { Empty, ErrorState, Loading } from "@/components/states";
@@ -13,11 +15,13 @@ const KEYS = ["rule_ref", "status", "trigger_ref", "event"] as const;
 
 export default function EnforcementList() {
   const state = useUrlFilters(KEYS);
+  // own key prefix: refreshed by useLiveRefresh (throttled), not by every notification
   const list = useInfiniteList<Schemas["Enforcement"]>(
-    ["enforcements", "list"],
+    ["enforcement-list"],
     "/api/v1/enforcements",
     toQuery(state.filters, { event: "int" }),
   );
+  useLiveRefresh(["enforcement"], ["enforcement-list"]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
   const loadMore = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();

@@ -1,8 +1,11 @@
 // Events newest first: what triggers fired, filtered by trigger (or rule) in the query string.
+// Live: new events refresh the loaded pages at most once a second (useLiveRefresh), so a busy
+// timer or webhook never stalls scrolling.
 import { useCallback } from "react";
 import type { Schemas } from "@/api/client";
 import { useInfiniteList } from "@/api/lists";
 import { EventTable } from "@/components/exec/EntityTables";
+import { useLiveRefresh } from "@/components/exec/useLiveRefresh";
 import { FilterBar } from "@/components/exec/FilterBar";
 import { toQuery, useUrlFilters } from "@/components/exec/filters";
 import { Empty, ErrorState, Loading } from "@/components/states";
@@ -12,7 +15,9 @@ const KEYS = ["trigger_ref", "rule_ref"] as const;
 
 export default function EventList() {
   const state = useUrlFilters(KEYS);
-  const list = useInfiniteList<Schemas["Event"]>(["events", "list"], "/api/v1/events", toQuery(state.filters));
+  // own key prefix: refreshed by useLiveRefresh (throttled), not by every notification
+  const list = useInfiniteList<Schemas["Event"]>(["event-list"], "/api/v1/events", toQuery(state.filters));
+  useLiveRefresh(["event"], ["event-list"]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
   const loadMore = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
