@@ -1,9 +1,16 @@
 // The visual workflow builder, as an operator uses it: build, save and run a workflow; open a
 // big one; see validation problems on the task they concern.
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import type { Locator, Page } from "@playwright/test";
+import { parse } from "yaml";
 import { bigWorkflow } from "../src/workflow/sample";
 import { expect, shot, test, unique } from "./fixtures";
+
+/** The parts of a workflow definition the waypoint test reads. */
+interface Definition {
+  tasks: { name: string; next?: { __chart_meta__?: { edge_waypoints?: Record<string, { x: number; y: number }[]> } }[] }[];
+}
 
 async function makePack(api: import("@playwright/test").APIRequestContext): Promise<string> {
   const ref = unique("wfb");
@@ -136,4 +143,60 @@ test("validation problems are shown on the task they concern, and the view is in
   await expect(page).toHaveURL(/panel=problems/);
   await page.reload();
   await expect(page.getByRole("tab", { name: /problems/i })).toHaveAttribute("aria-selected", "true");
+});
+
+test("an edge waypoint added and dragged in the builder is saved in __chart_meta__", async ({ signedIn: page, api }) => {
+  test.setTimeout(120_000);
+  const pack = await makePack(api);
+  const definition = {
+    version: "1.0.0",
+    tasks: [
+      { name: "first", action: "core.noop", next: [{ when: "{{ succeeded() }}", do: ["second"] }], __chart_meta__: { position: { x: 100, y: 40 } } },
+      { name: "second", action: "core.noop", __chart_meta__: { position: { x: 100, y: 340 } } },
+    ],
+  };
+  const created = await api.post(`/api/v1/packs/${pack}/workflow-files`, { data: { name: "bend", definition } });
+  expect(created.status(), await created.text()).toBe(201);
+  await page.goto(`/actions/workflows/${pack}.bend/edit`);
+  await expect(page.getByTestId("task-second")).toBeVisible();
+
+  // select the edge, then double-click its middle to add a waypoint
+  const edge = page.locator(".react-flow__edge-path").first();
+  const mid = await edge.evaluate((el) => {
+    const path = el as SVGPathElement;
+    const p = path.getPointAtLength(path.getTotalLength() / 2);
+    const m = path.getScreenCTM()!;
+    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+  });
+  await page.mouse.click(mid.x, mid.y);
+  await page.mouse.dblclick(mid.x, mid.y);
+  const waypoint = page.locator("circle").filter({ has: page.locator("title", { hasText: "Drag to move the waypoint" }) });
+  await expect(waypoint).toHaveCount(1);
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const yaml = page.getByTestId("workflow-yaml");
+  await expect(yaml).toContainText("edge_waypoints:");
+  const added = parse((await yaml.textContent()) ?? "") as Definition;
+  const x0 = added.tasks[0].next![0].__chart_meta__!.edge_waypoints!.second[0].x;
+
+  // drag it 150 px to the right
+  const before = (await waypoint.boundingBox())!;
+  await dragTo(page, waypoint, { x: before.x + before.width / 2 + 150, y: before.y + before.height / 2 });
+  await expect.poll(async () => (await waypoint.boundingBox())!.x - before.x).toBeGreaterThan(100);
+  await shot(page, "workflow-builder-waypoint");
+
+  const saved = page.waitForResponse((r) => r.url().endsWith(`/api/v1/workflows/${pack}.bend/file`) && r.request().method() === "PUT");
+  await page.getByRole("button", { name: "Save" }).click();
+  const response = await saved;
+  expect(response.status()).toBe(200);
+  const { path } = (await response.json()).data as { path: string };
+  // the pack's workflow file holds the waypoint, under the transition's __chart_meta__
+  const stored = parse(readFileSync(path, "utf8")) as Definition;
+  const points = stored.tasks[0].next?.[0].__chart_meta__?.edge_waypoints?.second;
+  expect(points).toHaveLength(1);
+  // moved right in flow coordinates (150 px on screen, divided by the zoom)
+  expect(points![0].x).toBeGreaterThan(x0 + 20);
+  // and it comes back when the workflow is opened again
+  await page.goto(`/actions/workflows/${pack}.bend/edit`);
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await expect(page.getByTestId("workflow-yaml")).toContainText(`x: ${points![0].x}`);
 });
