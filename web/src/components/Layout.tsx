@@ -51,7 +51,7 @@ export function Layout() {
           menuOpen ? "block" : "hidden",
         )}
       >
-        <Link to="/" className="mb-4 flex items-center gap-2 px-2 py-1 text-lg font-bold text-indigo-600" onClick={() => setMenuOpen(false)}>
+        <Link to="/" className="mb-4 flex items-center gap-2 px-2 py-1 text-lg font-bold text-indigo-600 dark:text-indigo-400" onClick={() => setMenuOpen(false)}>
           <Cpu className="h-5 w-5" aria-hidden /> Attune
         </Link>
         <ul className="space-y-0.5">
