@@ -95,17 +95,21 @@ class Attune:
         self.notifier = notifier or Notifier(bus, clock.now)
         self.notification_recorder = NotificationRecorder(store, bus)
         self.secret_box = SecretBox(settings.security.encryption_key)
+        # Events fired concurrently (fire, webhooks, timers, sensors, the API of attune up)
+        # share transactions.
+        self.intake = EventIntake(store, bus, clock, secret_box=self.secret_box)
         self.timers = timers or TimerHost(
             store,
             bus,
             clock,
             poll_interval=settings.sensor.poll_interval,
             secret_box=self.secret_box,
+            intake=self.intake,
         )
-        self.sensor_host = sensor_host or SensorHost(store, bus, clock, settings)
+        self.sensor_host = sensor_host or SensorHost(
+            store, bus, clock, settings, intake=self.intake
+        )
         self.inquiry_monitor = InquiryMonitor(store, bus, clock)
-        # Events fired concurrently (fire, webhooks, the API of attune up) share transactions.
-        self.intake = EventIntake(store, bus, clock, secret_box=self.secret_box)
         self.webhooks = WebhookReceiver(
             store, bus, clock, secret_box=self.secret_box, intake=self.intake
         )

@@ -25,6 +25,7 @@ from sqlalchemy import event
 from attune_core.clock import SystemClock
 from attune_core.config import Settings
 from attune_core.engine._analytics import RetentionJob
+from attune_core.engine._events import EventIntake
 from attune_core.engine._executor import Executor
 from attune_core.engine._inquiries import InquiryMonitor
 from attune_core.engine._leases import LeaseKeeper
@@ -210,15 +211,19 @@ async def serve_sensor(
     async with _resources(settings) as (store, bus):
         clock = SystemClock()
         leases = LeaseKeeper(store, ttl=settings.sensor.lease_ttl)
+        box = SecretBox(settings.security.encryption_key)
+        # One intake for the timers and the sensors: their events share transactions.
+        intake = EventIntake(store, bus, clock, secret_box=box)
         timers = TimerHost(
             store,
             bus,
             clock,
             poll_interval=settings.sensor.poll_interval,
-            secret_box=SecretBox(settings.security.encryption_key),
+            secret_box=box,
             leases=leases,
+            intake=intake,
         )
-        sensors = SensorHost(store, bus, clock, settings, leases=leases)
+        sensors = SensorHost(store, bus, clock, settings, leases=leases, intake=intake)
         async with anyio.create_task_group() as tg:
             await tg.start(timers.run)
             await tg.start(sensors.run)

@@ -16,13 +16,20 @@ Rules of this file:
 5. ``{{ keystore.<name> }}`` references in the rule's pack config are resolved (system and
    pack-owned keys, docs/keys.md) before the rule sees ``pack.config``; every event source passes
    the secret box so that the same rule behaves the same whatever fired it.
+6. What an event reads (its trigger, the enabled rules of the trigger, the rule's pack, its
+   sensor) comes through the storage layer's catalogue cache, which a committed change of any
+   of them clears: an event costs its writes only (the event, the enforcements inserted
+   already resolved, the executions and their history rows).
+7. Event sources that run all the time (timers, sensors, webhooks, ``Attune.fire``) hand their
+   events to one :class:`EventIntake`, which stores the events submitted meanwhile in shared
+   transactions (group commit) while keeping the outcome of each event its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -31,9 +38,9 @@ import attrs
 from attune_core.bus import RoutingKey
 from attune_core.engine._keys import keystore_for, resolve_config
 from attune_core.engine._messages import Publish, publish_all
-from attune_core.errors import NotFound, ValidationError
+from attune_core.errors import AttuneError, NotFound, ValidationError
 from attune_core.expr import is_template
-from attune_core.model import Enforcement, EnforcementStatus, Event, Execution, Rule
+from attune_core.model import Enforcement, EnforcementStatus, Event, Execution, Rule, Trigger
 from attune_core.ports import Bus, Clock
 from attune_core.rules import RuleError, conditions_match, render_action_params, rule_context
 from attune_core.security import SecretBox
@@ -41,6 +48,7 @@ from attune_core.storage import Store, UnitOfWork
 
 __all__ = [
     "EventIntake",
+    "EventSubmission",
     "RuleEngine",
     "parse_trigger_instance",
     "store_event",
@@ -125,24 +133,7 @@ async def store_events(
         has committed (per event: ``event.created``, then its ``enforcement.created`` /
         ``execution.requested``).
     """
-    trigger = await uow.triggers.find_by_ref(trigger_ref)
-    if trigger is None:
-        raise NotFound(f"trigger {trigger_ref!r} not found")
-    rule_ref = None
-    if rule_id is not None:
-        rule = await uow.rules.find(rule_id)
-        if rule is None:
-            raise NotFound(f"rule {rule_id} not found")
-        if rule.trigger_ref != trigger_ref:
-            raise ValidationError(
-                f"rule {rule.ref} is a rule of trigger {rule.trigger_ref}, not {trigger_ref}",
-                field="trigger_instance_id",
-            )
-        rule_ref = rule.ref
-    source = None
-    if source_ref is not None:
-        sensor = await uow.sensors.find_by_ref(source_ref)
-        source = sensor.id if sensor is not None else None
+    trigger, rule_ref, source = await _lookup(uow, trigger_ref, rule_id, source_ref)
     events = await uow.events.create_many(
         [
             Event(
@@ -171,27 +162,77 @@ async def store_events(
     return events, messages
 
 
+async def _lookup(
+    uow: UnitOfWork, trigger_ref: str, rule_id: int | None, source_ref: str | None
+) -> tuple[Trigger, str | None, int | None]:
+    """What the events of one trigger need before they are stored: the trigger, the pinned
+    rule's ref, the sensor's id. Reads only (through the catalogue cache): an error here has
+    written nothing.
+
+    Raises:
+        NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
+        ValidationError: the pinned rule belongs to another trigger.
+    """
+    trigger = await uow.triggers.find_by_ref_cached(trigger_ref)
+    if trigger is None:
+        raise NotFound(f"trigger {trigger_ref!r} not found")
+    rule_ref = None
+    if rule_id is not None:
+        rule = await uow.rules.find_cached(rule_id)
+        if rule is None:
+            raise NotFound(f"rule {rule_id} not found")
+        if rule.trigger_ref != trigger_ref:
+            raise ValidationError(
+                f"rule {rule.ref} is a rule of trigger {rule.trigger_ref}, not {trigger_ref}",
+                field="trigger_instance_id",
+            )
+        rule_ref = rule.ref
+    source = None
+    if source_ref is not None:
+        sensor = await uow.sensors.find_by_ref_cached(source_ref)
+        source = sensor.id if sensor is not None else None
+    return trigger, rule_ref, source
+
+
+# In the transaction that stores an event, before it is: raise to refuse the event (having
+# written nothing), e.g. a timer recording its slot in its lease, conditionally on holding it.
+Guard = Callable[[UnitOfWork], Awaitable[None]]
+
+
+@attrs.define(eq=False)
+class EventSubmission:
+    """One event for :meth:`EventIntake.fire_each`: the arguments of :meth:`EventIntake.fire`.
+
+    ``guard`` runs in the transaction that stores the event, just before it is stored; if it
+    raises (having written nothing) the event is not stored and the exception is its outcome.
+    """
+
+    trigger_ref: str
+    payload: Any = None
+    rule_id: int | None = None
+    source_ref: str | None = None
+    config: Mapping[str, Any] | None = None
+    guard: Guard | None = None
+
+
 @attrs.define(eq=False)
 class _Submitted:
     """One event waiting in an :class:`EventIntake` for the batch that stores it."""
 
-    trigger_ref: str
-    payload: Any
-    rule_id: int | None
-    source_ref: str | None
-    config: Mapping[str, Any] | None
+    request: EventSubmission
     event: Event | None = None
-    error: BaseException | None = None
+    error: Exception | None = None
     taken: bool = False
 
     @property
     def group(self) -> tuple[Any, ...]:
         """Events of one group are stored by one :func:`store_events` call."""
+        request = self.request
         try:
-            config = json.dumps(self.config, sort_keys=True, default=str)
+            config = json.dumps(request.config, sort_keys=True, default=str)
         except (TypeError, ValueError):  # not comparable: a group of its own
             config = str(id(self))
-        return (self.trigger_ref, self.rule_id, self.source_ref, config)
+        return (request.trigger_ref, request.rule_id, request.source_ref, config)
 
 
 class EventIntake:
@@ -202,11 +243,19 @@ class EventIntake:
     and are stored together: one transaction and one statement per kind of row for all of
     them (:func:`store_events` per trigger). A lone event is a batch of one, stored at once;
     nothing waits for company. Concurrent sources (webhook requests, sensors, timers, API
-    clients) so get the batched rate without knowing about each other.
+    clients) so get the batched rate without knowing about each other, and a source with
+    several events at hand (a sensor's burst of stdout lines) submits them together with
+    :meth:`fire_each`.
 
-    An error is delivered to the events it concerns only: when a batch fails, its groups
-    (events of one trigger, pinned rule, source and config) are retried one by one, and the
-    events of a failing group one by one, each in its own transaction.
+    Every event keeps its own outcome. An event the engine refuses (unknown trigger, bad pin,
+    a guard that says no) is refused before anything is written, and the others of the batch
+    are stored as usual. When a transaction fails for another reason (the database), its
+    groups (events of one trigger, pinned rule, source and config) are retried one by one,
+    and the events of a failing group one by one, each in its own transaction.
+
+    Once a batch has taken an event, the event is stored even if its caller is cancelled
+    meanwhile (the batch holds other callers' events too, and a source stopping must not
+    lose what it already handed over).
     """
 
     def __init__(
@@ -228,18 +277,36 @@ class EventIntake:
         rule_id: int | None = None,
         source_ref: str | None = None,
         config: Mapping[str, Any] | None = None,
+        guard: Guard | None = None,
     ) -> Event:
         """Store one event and apply its rules; returns once committed and published.
 
         Raises:
             NotFound: no trigger ``trigger_ref``, or no rule ``rule_id``.
             ValidationError: the pinned rule belongs to another trigger.
+            Exception: what ``guard`` raised.
         """
-        item = _Submitted(trigger_ref, payload, rule_id, source_ref, config)
-        self._pending.append(item)
+        [outcome] = await self.fire_each(
+            [EventSubmission(trigger_ref, payload, rule_id, source_ref, config, guard)]
+        )
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def fire_each(self, requests: Sequence[EventSubmission]) -> list[Event | Exception]:
+        """Store several events (in the next batch, together) and apply their rules.
+
+        Returns:
+            Per request, in order: the event stored, or the exception that refused it (what
+            :meth:`fire` would have raised). Returns once they are committed and published.
+        """
+        items = [_Submitted(request) for request in requests]
+        if not items:
+            return []
+        self._pending += items
         try:
             async with self._leader:
-                if not item.taken:
+                if not items[0].taken:  # submitted together, taken together
                     batch, self._pending = self._pending, []
                     for taken in batch:
                         taken.taken = True
@@ -248,13 +315,17 @@ class EventIntake:
                     with anyio.CancelScope(shield=True):
                         await self._store_batch(batch)
         except BaseException:
-            if not item.taken:  # cancelled before any batch took it: it was never stored
-                self._pending.remove(item)
+            if not items[0].taken:  # cancelled before any batch took them: never stored
+                self._pending = [item for item in self._pending if item not in items]
             raise
-        if item.error is not None:
-            raise item.error
-        assert item.event is not None
-        return item.event
+        outcomes: list[Event | Exception] = []
+        for item in items:
+            if item.error is not None:
+                outcomes.append(item.error)
+            else:
+                assert item.event is not None
+                outcomes.append(item.event)
+        return outcomes
 
     async def _store_batch(self, batch: list[_Submitted]) -> None:
         groups: dict[tuple[Any, ...], list[_Submitted]] = {}
@@ -267,36 +338,59 @@ class EventIntake:
                         await self._store_groups([[item]])
 
     async def _store_groups(self, groups: list[list[_Submitted]]) -> bool:
-        """Store ``groups`` in one transaction; on failure record the error on every item
-        and return ``False``."""
+        """Store ``groups`` in one transaction. Events refused (rule 7) get their error; on
+        a failure of the transaction every event gets the error and ``False`` is returned."""
         messages: list[Publish] = []
         stored: list[tuple[list[_Submitted], list[Event]]] = []
         self.transactions += 1
         try:
             async with self._store.transaction() as uow:
                 for group in groups:
-                    first = group[0]
+                    first = group[0].request
+                    try:
+                        await _lookup(uow, first.trigger_ref, first.rule_id, first.source_ref)
+                    except AttuneError as exc:  # refused; nothing of it written
+                        for item in group:
+                            item.error = exc
+                        continue
+                    accepted = [item for item in group if await self._guard(uow, item)]
+                    if not accepted:
+                        continue
                     events, published = await store_events(
                         uow,
                         first.trigger_ref,
-                        [item.payload for item in group],
+                        [item.request.payload for item in accepted],
                         clock=self._clock,
                         rule_id=first.rule_id,
                         source_ref=first.source_ref,
                         config=first.config,
                         secret_box=self._box,
                     )
-                    stored.append((group, events))
+                    stored.append((accepted, events))
                     messages += published
         except Exception as exc:
             for group in groups:
                 for item in group:
                     item.error = exc
             return False
-        for group, events in stored:
-            for item, event in zip(group, events, strict=True):
+        for accepted, events in stored:
+            for item, event in zip(accepted, events, strict=True):
                 item.event, item.error = event, None
         await publish_all(self._bus, messages)
+        return True
+
+    @staticmethod
+    async def _guard(uow: UnitOfWork, item: _Submitted) -> bool:
+        """Run the item's guard; ``False`` (with the error kept) when it refuses the event."""
+        item.error = None
+        guard = item.request.guard
+        if guard is None:
+            return True
+        try:
+            await guard(uow)
+        except Exception as exc:
+            item.error = exc
+            return False
         return True
 
 
@@ -336,8 +430,8 @@ class RuleEngine:
         """Create the enforcements and executions of (just stored) events of one trigger.
 
         Returns the messages of each event, in the order of ``events``. The rules are read
-        once per trigger (or pinned rule) and the statements are batched: one INSERT of the
-        enforcements, one of the executions, one UPDATE per outcome.
+        once per trigger (or pinned rule), from the catalogue cache, and the statements are
+        batched: one INSERT of the enforcements (already resolved), one of the executions.
         """
         rules_of: dict[tuple[str, int | None], list[Rule]] = {}
         configs: dict[str, dict[str, Any]] = {}
@@ -357,9 +451,20 @@ class RuleEngine:
         messages: list[list[Publish]] = [[] for _ in events]
         if not outcomes:
             return messages
-        enforcements = await uow.enforcements.create_many(
+        # Inserted resolved (one statement, no UPDATE): processed when the rule matched and
+        # its execution is created below, disabled with the error otherwise.
+        resolved_at = uow.now()
+        enforcements = await uow.enforcements.create_resolved_many(
             [
-                self._enforcement(event, rule, params if params is not None else error or {})
+                attrs.evolve(
+                    self._enforcement(event, rule, params if params is not None else error or {}),
+                    status=(
+                        EnforcementStatus.PROCESSED
+                        if params is not None
+                        else EnforcementStatus.DISABLED
+                    ),
+                    resolved_at=resolved_at,
+                )
                 for _, event, rule, params, error in outcomes
             ]
         )
@@ -385,13 +490,6 @@ class RuleEngine:
             enforcement.id: execution
             for (_, enforcement), execution in zip(matched, executions, strict=True)
         }
-        ids = [e.id for e in enforcements if e.id is not None]
-        processed = [i for i in ids if i in execution_of]
-        disabled = [i for i in ids if i not in execution_of]
-        if processed:
-            await uow.enforcements.resolve_many(processed, EnforcementStatus.PROCESSED)
-        if disabled:
-            await uow.enforcements.resolve_many(disabled, EnforcementStatus.DISABLED)
         for (index, *_), enforcement in zip(outcomes, enforcements, strict=True):
             messages[index].append(
                 (RoutingKey.ENFORCEMENT_CREATED, {"enforcement_id": enforcement.id})
@@ -405,14 +503,14 @@ class RuleEngine:
 
     async def _rules(self, uow: UnitOfWork, event: Event) -> list[Rule]:
         if event.rule is not None:
-            pinned = await uow.rules.find(event.rule)
+            pinned = await uow.rules.find_cached(event.rule)
             rules = [pinned] if pinned is not None and pinned.enabled else []
         else:
-            rules = await uow.rules.list_enabled_for_trigger(event.trigger_ref)
+            rules = await uow.rules.list_enabled_for_trigger_cached(event.trigger_ref)
         return [rule for rule in rules if rule.trigger_ref == event.trigger_ref]
 
     async def _pack_config(self, uow: UnitOfWork, pack_ref: str) -> dict[str, Any]:
-        pack = await uow.packs.find_by_ref(pack_ref)
+        pack = await uow.packs.find_by_ref_cached(pack_ref)
         if pack is None:
             return {}
         config = dict(pack.config)

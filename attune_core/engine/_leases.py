@@ -10,20 +10,31 @@ Rules of this file:
 2. A renewal that finds a lease gone (another host took it after this one failed to renew in
    time) reports it: the caller stops what the lease was for.
 3. A graceful stop releases the leases at once (their ``state`` stays for the next holder).
+4. The timer host and the sensor host run their leases the same way, with the two helpers
+   below: :func:`sweep_forever` (renew, stop what was lost, resync) and
+   :func:`releasing_on_exit` (rule 3).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import socket
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+
 from attune_core.storage import Lease, Store, UnitOfWork
 
-__all__ = ["LeaseKeeper", "host_id"]
+__all__ = ["LeaseKeeper", "host_id", "releasing_on_exit", "sweep_forever"]
+
+log = logging.getLogger(__name__)
+
+RELEASE_TIMEOUT = 5.0  # seconds a stopping host spends releasing; leases lapse on their own
 
 
 def host_id() -> str:
@@ -95,3 +106,41 @@ class LeaseKeeper:
             else:
                 await uow.leases.release(chosen, self.holder)
         self.held -= chosen
+
+
+async def sweep_forever(
+    leases: LeaseKeeper | None,
+    poll_interval: float,
+    *,
+    lost: Callable[[set[str]], Awaitable[None]],
+    sync: Callable[[], Awaitable[None]],
+    what: str,
+) -> None:
+    """A host's safety net: every ``poll_interval`` seconds (more often with leases, to renew
+    them in time) renew the leases, hand those lost to ``lost`` (the host stops what they
+    were for, rule 2), then ``sync`` with the database. A failed round is logged, never fatal.
+    """
+    interval = poll_interval if leases is None else min(poll_interval, leases.renew_interval)
+    while True:
+        await anyio.sleep(interval)  # real time: a safety net, not a schedule
+        try:
+            if leases is not None:
+                await lost(await leases.renew())
+            await sync()
+        except Exception:
+            log.exception("%s sweep failed", what)
+
+
+@contextlib.asynccontextmanager
+async def releasing_on_exit(leases: LeaseKeeper | None, what: str) -> AsyncIterator[None]:
+    """Release every lease when the block ends (rule 3): what they were for is stopped, let
+    another host take it over now rather than at expiry."""
+    try:
+        yield
+    finally:
+        if leases is not None:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_TIMEOUT):
+                try:
+                    await leases.release()
+                except Exception:
+                    log.exception("%s leases not released (they lapse on their own)", what)

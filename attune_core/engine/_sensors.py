@@ -29,6 +29,12 @@ Rules of this file (the protocol itself is docs/sensors.md):
    holds the lease ``sensor:<ref>``: renewed every third of its lifetime, the sensor stopped
    when a renewal finds it gone, released when the host stops (another host starts the sensor
    at its next renewal round).
+7. Events go through the host's :class:`EventIntake` (group commit): a reader parses stdout
+   lines into a queue of at most ``EVENT_BATCH`` events, a writer stores what has queued up
+   meanwhile in one batch. A sensor emitting continuously so gets batched transactions, a
+   lone line is stored at once, and the events keep the order of the lines. What was read is
+   stored even when the sensor stops or exits (the writer flushes the queue, shielded, for at
+   most ``FLUSH_TIMEOUT`` seconds).
 """
 
 from __future__ import annotations
@@ -45,18 +51,20 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.abc
 import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
-from attune_core.engine._events import parse_trigger_instance, store_event
-from attune_core.engine._leases import LeaseKeeper
-from attune_core.engine._messages import consume_forever, publish_all
+from attune_core.engine._events import EventIntake, EventSubmission, parse_trigger_instance
+from attune_core.engine._leases import LeaseKeeper, releasing_on_exit, sweep_forever
+from attune_core.engine._messages import consume_forever
 from attune_core.engine._worker_service import resolve_pack_dir, runtime_execution_config
 from attune_core.engine.worker import default_base_environment, ensure_environment
 from attune_core.engine.worker._runtime import (
@@ -106,6 +114,10 @@ LOG_LINES = 1000  # per sensor: enough to see a crash loop, bounded in memory (~
 LOG_LINE_CHARS = 4096
 MAX_EVENT_LINE = 1024 * 1024  # bytes; a longer stdout line is dropped (and logged)
 PIPE_GRACE = 1.0  # seconds to read what a sensor printed just before it exited
+# Events read and waiting to be stored, per sensor: the largest batch (one transaction), and
+# the bound on what a sensor that outpaces the database holds in memory (the reader waits).
+EVENT_BATCH = 200
+FLUSH_TIMEOUT = 10.0  # seconds to store what was read when a sensor stops (then it is lost)
 _SHOWN_CHARS = 200  # how much of a rejected line the log repeats
 
 
@@ -255,6 +267,8 @@ class SensorHost:
         kill_grace: Seconds between SIGTERM and SIGKILL when a sensor is stopped.
         base_env: The environment sensors start from (default: the worker's allow-list).
         leases: Share the sensors with other hosts (rule 6); without, this host runs them all.
+        intake: Stores the events (rule 7); the engine's own, shared with its other sources,
+            when given.
     """
 
     def __init__(
@@ -267,6 +281,7 @@ class SensorHost:
         kill_grace: float = 2.0,
         base_env: Mapping[str, str] | None = None,
         leases: LeaseKeeper | None = None,
+        intake: EventIntake | None = None,
     ) -> None:
         self._store = store
         self._leases = leases
@@ -277,6 +292,7 @@ class SensorHost:
         self._base_env = dict(default_base_environment() if base_env is None else base_env)
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._box = SecretBox(settings.security.encryption_key)
+        self._intake = intake or EventIntake(store, bus, clock, secret_box=self._box)
         self._identity: tuple[int, str] | None = None
         self._identity_lock = anyio.Lock()
         self._running: dict[str, _Supervisor] = {}
@@ -325,21 +341,22 @@ class SensorHost:
             ],
             transient=True,
         )
-        try:
-            async with anyio.create_task_group() as tg:
-                self._tg = tg
-                await self.sync()
-                tg.start_soon(self._consume)
-                tg.start_soon(self._sweep)
-                task_status.started()
-        finally:
-            if self._leases is not None:
-                # The processes are gone: another host may start them now, not at expiry.
-                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                    try:
-                        await self._leases.release()
-                    except Exception:
-                        log.exception("sensor leases not released (they lapse on their own)")
+        # The processes are gone when the task group ends: then the leases are released.
+        async with releasing_on_exit(self._leases, "sensor"), anyio.create_task_group() as tg:
+            self._tg = tg
+            await self.sync()
+            tg.start_soon(self._consume)
+            tg.start_soon(
+                partial(
+                    sweep_forever,
+                    self._leases,
+                    self._settings.sensor.poll_interval,
+                    lost=self._lost,
+                    sync=self._sync_and_record,
+                    what="sensor",
+                )
+            )
+            task_status.started()
 
     async def _consume(self) -> None:
         await consume_forever(self._bus, self._queue, self._on_message, prefetch=1, name="sensors")
@@ -355,24 +372,16 @@ class SensorHost:
                         self._say(ref, f"restarting: pack {pack_ref} was registered again")
         await self.sync()
 
-    async def _sweep(self) -> None:
-        interval = self._settings.sensor.poll_interval
-        if self._leases is not None:
-            interval = min(interval, self._leases.renew_interval)
-        while True:
-            await anyio.sleep(interval)  # real time: a safety net
-            try:
-                if self._leases is not None:
-                    lost = await self._leases.renew()
-                    async with self._lock:
-                        for ref in list(self._running):
-                            if _lease_name(ref) in lost:
-                                self._retire(ref)
-                                self._say(ref, "stopping: another host holds its lease now")
-                await self.sync()
-                await self._record_states()
-            except Exception:
-                log.exception("sensor sweep failed")
+    async def _lost(self, names: set[str]) -> None:
+        async with self._lock:
+            for ref in list(self._running):
+                if _lease_name(ref) in names:
+                    self._retire(ref)
+                    self._say(ref, "stopping: another host holds its lease now")
+
+    async def _sync_and_record(self) -> None:
+        await self.sync()
+        await self._record_states()
 
     async def _record_states(self) -> None:
         """Rule 5: the status and log tail of every sensor whose lease this host holds."""
@@ -632,40 +641,84 @@ class SensorHost:
         stream: anyio.abc.ByteReceiveStream | None,
         status: SensorStatus,
     ) -> None:
-        async with contextlib.aclosing(_lines(stream)) as lines:
-            async for raw in lines:
-                await self._handle_line(supervisor, raw, status)
+        """Rule 7: parse lines into the queue; the writer stores them in batches. Returns
+        once every line read is stored (or rejected)."""
+        send, receive = anyio.create_memory_object_stream[tuple[EventSubmission, str]](EVENT_BATCH)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._store_events, receive, status)
+            async with send, contextlib.aclosing(_lines(stream)) as lines:
+                async for raw in lines:
+                    submission = self._parse_line(supervisor.sensor, raw, status)
+                    if submission is not None:
+                        await send.send(submission)
 
-    async def _handle_line(self, supervisor: _Supervisor, raw: bytes, status: SensorStatus) -> None:
-        sensor = supervisor.sensor
+    def _parse_line(
+        self, sensor: Sensor, raw: bytes, status: SensorStatus
+    ) -> tuple[EventSubmission, str] | None:
+        """The event of one stdout line (and the line), or ``None`` (empty, or rejected)."""
         if len(raw) > MAX_EVENT_LINE:
             self._reject(status, f"line longer than {MAX_EVENT_LINE} bytes", raw[:_SHOWN_CHARS])
-            return
+            return None
         text = raw.decode("utf-8", errors="replace").strip()
         if not text:
-            return
+            return None
         try:
             trigger_ref, payload, rule_id = parse_event_line(text, sensor.trigger_types)
-            async with self._store.transaction() as uow:
-                _, messages = await store_event(
-                    uow,
-                    trigger_ref,
-                    payload,
-                    clock=self._clock,
-                    rule_id=rule_id,
-                    source_ref=sensor.ref,
-                    secret_box=self._box,
-                )
-        except (SensorLineError, AttuneError) as exc:
+        except SensorLineError as exc:
             self._reject(status, str(exc), text)
-            return
-        except Exception as exc:
-            # A database hiccup loses this event, never the sensor or the host.
-            log.exception("event of sensor %s not stored", sensor.ref, extra={"sensor": sensor.ref})
-            self._reject(status, f"not stored: {exc}", text)
-            return
-        status.events += 1
-        await publish_all(self._bus, messages)
+            return None
+        return EventSubmission(trigger_ref, payload, rule_id, source_ref=sensor.ref), text
+
+    async def _store_events(
+        self,
+        receive: MemoryObjectReceiveStream[tuple[EventSubmission, str]],
+        status: SensorStatus,
+    ) -> None:
+        """Store what queued up meanwhile, batch after batch, until the reader is done; when
+        cancelled (the sensor stops), store what is left first (rule 7)."""
+        async with receive:
+            try:
+                async for first in receive:
+                    batch = [first]
+                    with contextlib.suppress(anyio.WouldBlock):
+                        while len(batch) < EVENT_BATCH:
+                            batch.append(receive.receive_nowait())
+                    # Taken off the queue: stored even if the sensor stops meanwhile.
+                    with anyio.CancelScope(shield=True):
+                        await self._store_batch(batch, status)
+            finally:
+                left: list[tuple[EventSubmission, str]] = []
+                with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream):
+                    while True:
+                        left.append(receive.receive_nowait())
+                if left:
+                    with anyio.move_on_after(FLUSH_TIMEOUT, shield=True) as flush:
+                        await self._store_batch(left, status)
+                    if flush.cancelled_caught:
+                        self._say(status.ref, f"{len(left)} event(s) not stored: stopped")
+
+    async def _store_batch(
+        self, batch: list[tuple[EventSubmission, str]], status: SensorStatus
+    ) -> None:
+        try:
+            outcomes = await self._intake.fire_each([submission for submission, _ in batch])
+        except Exception as exc:  # a bug: these events are lost, never the sensor or host
+            log.exception("sensor %s: events not stored", status.ref, extra={"sensor": status.ref})
+            outcomes = [exc] * len(batch)
+        for (_, text), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, AttuneError):
+                self._reject(status, str(outcome), text)
+            elif isinstance(outcome, Exception):
+                # A database hiccup loses this event, never the sensor or the host.
+                log.warning(
+                    "event of sensor %s not stored: %s",
+                    status.ref,
+                    outcome,
+                    extra={"sensor": status.ref},
+                )
+                self._reject(status, f"not stored: {outcome}", text)
+            else:
+                status.events += 1
 
     def _reject(self, status: SensorStatus, reason: str, line: str | bytes) -> None:
         status.rejected_lines += 1

@@ -21,6 +21,10 @@ Rules of this file:
    transaction as the event, conditionally on still holding it: a slot is fired by one host,
    once. A host that takes a timer over resumes after the last recorded slot and fires the slots
    missed meanwhile (those not older than ``RESUME_WINDOW_TTLS`` lease lifetimes).
+7. Events go through the host's :class:`EventIntake` (group commit with the other sources),
+   the lease record being the event's guard (it runs in the event's transaction). A slot that
+   came due is stored even if its timer is stopped meanwhile (shielded, for at most
+   ``FLUSH_TIMEOUT`` seconds): it fired before the stop.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,14 +43,14 @@ import anyio.abc
 import attrs
 
 from attune_core.bus import RoutingKey
-from attune_core.engine._events import store_event
-from attune_core.engine._leases import LeaseKeeper
-from attune_core.engine._messages import consume_forever, publish_all
+from attune_core.engine._events import EventIntake
+from attune_core.engine._leases import LeaseKeeper, releasing_on_exit, sweep_forever
+from attune_core.engine._messages import consume_forever
 from attune_core.errors import AttuneError, ValidationError
 from attune_core.model import Rule
 from attune_core.ports import Bus, Clock
 from attune_core.security import SecretBox
-from attune_core.storage import Lease, Store
+from attune_core.storage import Lease, Store, UnitOfWork
 
 __all__ = ["TIMER_TRIGGERS", "Schedule", "TimerHost", "schedule_for"]
 
@@ -59,6 +64,7 @@ TIMER_QUEUE = "attune.timers"
 MAX_CATCH_UP = 100  # missed slots fired back to back before a timer skips ahead
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 RESUME_WINDOW_TTLS = 4  # a taken-over timer fires missed slots up to this many lease ttls old
+FLUSH_TIMEOUT = 10.0  # seconds a stopped timer may take to store the slot it was firing
 
 
 def _zone(params: Mapping[str, Any]) -> ZoneInfo:
@@ -225,6 +231,8 @@ class TimerHost:
     (rule ref -> why its timer could not start).
 
     With ``leases``, several hosts share the timers (rule 6); without, this host runs them all.
+    ``intake`` stores the events (rule 7): the engine's own, shared with its other sources,
+    when given.
     """
 
     def __init__(
@@ -236,8 +244,10 @@ class TimerHost:
         poll_interval: float = 10.0,
         secret_box: SecretBox | None = None,
         leases: LeaseKeeper | None = None,
+        intake: EventIntake | None = None,
     ):
         self._store = store
+        self._intake = intake or EventIntake(store, bus, clock, secret_box=secret_box)
         self._box = secret_box  # keystore references in pack config (rule action_params)
         self._bus = bus
         self._clock = clock
@@ -276,42 +286,31 @@ class TimerHost:
             ],
             transient=self._leases is not None,
         )
-        try:
-            async with anyio.create_task_group() as tg:
-                self._tg = tg
-                await self.sync_all()
-                tg.start_soon(self._consume)
-                tg.start_soon(self._sweep)
-                task_status.started()
-        finally:
-            if self._leases is not None:
-                # The timers are stopped: let another host take them over now, not at expiry.
-                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                    try:
-                        await self._leases.release()
-                    except Exception:
-                        log.exception("timer leases not released (they lapse on their own)")
+        async with releasing_on_exit(self._leases, "timer"), anyio.create_task_group() as tg:
+            self._tg = tg
+            await self.sync_all()
+            tg.start_soon(self._consume)
+            tg.start_soon(
+                partial(
+                    sweep_forever,
+                    self._leases,
+                    self._poll_interval,
+                    lost=self._lost,
+                    sync=self.sync_all,
+                    what="timer",
+                )
+            )
+            task_status.started()
 
     async def _consume(self) -> None:
         await consume_forever(self._bus, self._queue, self._on_message, prefetch=1, name="timers")
 
-    async def _sweep(self) -> None:
-        interval = self._poll_interval
-        if self._leases is not None:
-            interval = min(interval, self._leases.renew_interval)
-        while True:
-            await anyio.sleep(interval)  # real time: a safety net, not a schedule
-            try:
-                if self._leases is not None:
-                    lost = await self._leases.renew()
-                    async with self._lock:
-                        for rule_id in list(self._timers):
-                            if _lease_name(rule_id) in lost:
-                                log.warning("timer of rule %s: lease lost, stopping", rule_id)
-                                self._stop(rule_id)
-                await self.sync_all()
-            except Exception:
-                log.exception("timer sweep failed")
+    async def _lost(self, names: set[str]) -> None:
+        async with self._lock:
+            for rule_id in list(self._timers):
+                if _lease_name(rule_id) in names:
+                    log.warning("timer of rule %s: lease lost, stopping", rule_id)
+                    self._stop(rule_id)
 
     async def _on_message(self, payload: Mapping[str, Any]) -> None:
         rule_id = payload.get("rule_id")
@@ -441,27 +440,27 @@ class TimerHost:
         # _stop() removes it when the rule changes.
 
     async def _fire(self, rule: Rule, schedule: Schedule, slot: datetime, timer: _Timer) -> bool:
+        assert rule.id is not None
         count = timer.fired
         payload = schedule.payload(slot, self._clock.now(), count)
+        leases, name = self._leases, _lease_name(rule.id)
+        state = {"slot": slot.isoformat(), "count": count, "fingerprint": timer.fingerprint}
+
+        async def still_ours(uow: UnitOfWork) -> None:
+            # Rule 6: the slot is recorded with the event, only while this host holds the lease.
+            if leases is not None and not await leases.record(uow, name, state):
+                raise _LeaseLost
+
         try:
-            async with self._store.transaction() as uow:
-                if self._leases is not None:
-                    assert rule.id is not None
-                    state = {
-                        "slot": slot.isoformat(),
-                        "count": count,
-                        "fingerprint": timer.fingerprint,
-                    }
-                    if not await self._leases.record(uow, _lease_name(rule.id), state):
-                        raise _LeaseLost
-                _, messages = await store_event(
-                    uow,
+            with anyio.move_on_after(FLUSH_TIMEOUT, shield=True) as flush:  # rule 7
+                await self._intake.fire(
                     rule.trigger_ref,
                     payload,
-                    clock=self._clock,
                     rule_id=rule.id,
-                    secret_box=self._box,
+                    guard=still_ours if leases is not None else None,
                 )
+            if flush.cancelled_caught:
+                log.warning("timer of rule %s: slot %s not stored in time", rule.ref, slot)
         except _LeaseLost:
             raise
         except AttuneError as exc:
@@ -471,7 +470,6 @@ class TimerHost:
             # A database hiccup loses this slot, never the host or the other timers.
             log.exception("timer of rule %s could not fire", rule.ref)
             return True
-        await publish_all(self._bus, messages)
         return True
 
 

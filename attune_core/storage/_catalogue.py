@@ -1,6 +1,7 @@
-"""The catalogue cache: rows of packs, runtimes, actions, policies, workflow definitions and
-keys kept in memory between units of work, because the engine reads them for every execution
-and they change only when someone registers a pack or edits the catalogue.
+"""The catalogue cache: rows of packs, runtimes, actions, policies, workflow definitions, keys,
+triggers, rules and sensors kept in memory between units of work, because the engine reads them
+for every execution or event and they change only when someone registers a pack or edits the
+catalogue (a rule enabled or disabled is such an edit: its commit clears the cache, rule 1).
 
 Rules of this file:
 
@@ -30,7 +31,19 @@ from attune_core.storage import tables as t
 __all__ = ["CATALOGUE_TABLES", "Catalogue", "stamp_statement"]
 
 CATALOGUE_TABLES = frozenset(
-    {"pack", "runtime", "runtime_version", "action", "policy", "workflow_definition", "key"}
+    {
+        "pack",
+        "runtime",
+        "runtime_version",
+        "action",
+        "policy",
+        "workflow_definition",
+        "key",
+        # What every event reads: its trigger, the enabled rules of the trigger, its sensor.
+        "trigger",
+        "rule",
+        "sensor",
+    }
 )
 
 # Enough for every action of a large installation; beyond it the cache starts over rather

@@ -220,12 +220,12 @@ class Repository(Generic[E]):
             self._uow.record_change(Change(self.announce, "created", stored, None))
         return stored
 
-    async def create_many(self, entities: Sequence[E]) -> list[E]:
+    async def create_many(self, entities: Sequence[E], *, announce: bool = True) -> list[E]:
         """Insert ``entities`` (ids unset) in one statement; returned as stored, in order.
 
         One multi-row ``INSERT ... RETURNING`` (SQLAlchemy's "insertmanyvalues") instead of a
         statement per row: what batched ingestion needs. Hooks and announcements are those of
-        :meth:`create`, per row.
+        :meth:`create`, per row (``announce=False``: the caller records the changes itself).
         """
         if not entities:
             return []
@@ -266,7 +266,7 @@ class Repository(Generic[E]):
         else:
             for entity in stored:
                 await self._after_insert(entity)
-        if self.announce is not None:
+        if announce and self.announce is not None:
             for entity in stored:
                 self._uow.record_change(Change(self.announce, "created", entity, None))
         return stored

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+import attrs
 import sqlalchemy as sa
 
 from attune_core.errors import BadRequest, NotFound, ValidationError
@@ -53,7 +54,7 @@ from attune_core.model import (
 )
 from attune_core.storage import tables as t
 from attune_core.storage._history import HistorySpec
-from attune_core.storage._repository import MAX_PAGE, RefRepository, Repository
+from attune_core.storage._repository import MAX_PAGE, Change, RefRepository, Repository
 
 __all__ = [
     "ActionRepository",
@@ -293,6 +294,15 @@ class RuleRepository(_ComponentRepository):
         """The enabled rules an event of ``trigger_ref`` must be evaluated against."""
         return await self.list(enabled=True, trigger_ref=trigger_ref)
 
+    async def list_enabled_for_trigger_cached(self, trigger_ref: str) -> list[Rule]:
+        """:meth:`list_enabled_for_trigger` through the catalogue cache (what every event
+        reads; a rule created, changed, enabled or disabled clears the cache on commit)."""
+
+        async def load() -> tuple[Rule, ...]:
+            return tuple(await self.list_enabled_for_trigger(trigger_ref))
+
+        return list(await self._cached(("enabled_for_trigger", trigger_ref), load))
+
 
 class PolicyRepository(_ComponentRepository):
     table = t.policy
@@ -386,6 +396,21 @@ class EnforcementRepository(Repository[Enforcement]):
         return await self.transition(
             id, expected=EnforcementStatus.CREATED, new=status, resolved_at=self._now()
         )
+
+    async def create_resolved_many(self, entities: Sequence[Enforcement]) -> list[Enforcement]:
+        """Insert enforcements already resolved (``status`` processed or disabled, with
+        ``resolved_at``): one statement where :meth:`create_many` + :meth:`resolve_many` take
+        two. The changes announced are the same: ``created`` (as it was, status ``created``),
+        then the status change."""
+        for entity in entities:
+            if entity.status is EnforcementStatus.CREATED or entity.resolved_at is None:
+                raise ValidationError("a resolved enforcement needs its status and resolved_at")
+        stored = await self.create_many(entities, announce=False)
+        for entity in stored:
+            created = attrs.evolve(entity, status=EnforcementStatus.CREATED, resolved_at=None)
+            self._uow.record_change(Change(self.announce, "created", created, None))
+            self._announce_status(entity, EnforcementStatus.CREATED)
+        return stored
 
     async def resolve_many(
         self, ids: Sequence[int], status: EnforcementStatus
