@@ -490,6 +490,7 @@ class RuleEngine:
             enforcement.id: execution
             for (_, enforcement), execution in zip(matched, executions, strict=True)
         }
+        uow.enforcements.announce_resolved(enforcements)
         for (index, *_), enforcement in zip(outcomes, enforcements, strict=True):
             messages[index].append(
                 (RoutingKey.ENFORCEMENT_CREATED, {"enforcement_id": enforcement.id})

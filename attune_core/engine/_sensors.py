@@ -113,7 +113,7 @@ STORED_LOG_LINES = 200
 LOG_LINES = 1000  # per sensor: enough to see a crash loop, bounded in memory (~4 MB worst case)
 LOG_LINE_CHARS = 4096
 MAX_EVENT_LINE = 1024 * 1024  # bytes; a longer stdout line is dropped (and logged)
-PIPE_GRACE = 1.0  # seconds to read what a sensor printed just before it exited
+PIPE_GRACE = 1.0  # seconds of silence on stdout, after a sensor exited, before reading stops
 # Events read and waiting to be stored, per sensor: the largest batch (one transaction), and
 # the bound on what a sensor that outpaces the database holds in memory (the reader waits).
 EVENT_BATCH = 200
@@ -179,6 +179,7 @@ class _Supervisor:
     changed: anyio.Event = attrs.Factory(anyio.Event)
     done: anyio.Event = attrs.Factory(anyio.Event)  # its process is gone
     finished: bool = False
+    lines_read: int = 0  # stdout lines read so far (progress, once the process has exited)
 
 
 def trigger_instance(rule: Rule) -> dict[str, Any]:
@@ -583,8 +584,14 @@ class SensorHost:
                 tg.start_soon(read_both)
                 tg.start_soon(self._write_stdin, supervisor, process.stdin)
                 await process.wait()
-                with anyio.move_on_after(PIPE_GRACE):
-                    await drained.wait()
+                # What it printed before exiting is read and stored, as long as the reading
+                # goes on (its events waiting for the database hold the reader back); a pipe
+                # kept open by a child, silent for PIPE_GRACE, is given up.
+                seen = -1
+                while not drained.is_set() and seen != supervisor.lines_read:
+                    seen = supervisor.lines_read
+                    with anyio.move_on_after(PIPE_GRACE):
+                        await drained.wait()
                 tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
@@ -648,6 +655,7 @@ class SensorHost:
             tg.start_soon(self._store_events, receive, status)
             async with send, contextlib.aclosing(_lines(stream)) as lines:
                 async for raw in lines:
+                    supervisor.lines_read += 1
                     submission = self._parse_line(supervisor.sensor, raw, status)
                     if submission is not None:
                         await send.send(submission)
@@ -680,7 +688,7 @@ class SensorHost:
             try:
                 async for first in receive:
                     batch = [first]
-                    with contextlib.suppress(anyio.WouldBlock):
+                    with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream):
                         while len(batch) < EVENT_BATCH:
                             batch.append(receive.receive_nowait())
                     # Taken off the queue: stored even if the sensor stops meanwhile.

@@ -400,8 +400,9 @@ class EnforcementRepository(Repository[Enforcement]):
     async def create_resolved_many(self, entities: Sequence[Enforcement]) -> list[Enforcement]:
         """Insert enforcements already resolved (``status`` processed or disabled, with
         ``resolved_at``): one statement where :meth:`create_many` + :meth:`resolve_many` take
-        two. The changes announced are the same: ``created`` (as it was, status ``created``),
-        then the status change."""
+        two. Their creation is announced as it was (status ``created``); the caller announces
+        the resolution with :meth:`announce_resolved` where :meth:`resolve_many` would have
+        run (after the executions they created)."""
         for entity in entities:
             if entity.status is EnforcementStatus.CREATED or entity.resolved_at is None:
                 raise ValidationError("a resolved enforcement needs its status and resolved_at")
@@ -409,8 +410,12 @@ class EnforcementRepository(Repository[Enforcement]):
         for entity in stored:
             created = attrs.evolve(entity, status=EnforcementStatus.CREATED, resolved_at=None)
             self._uow.record_change(Change(self.announce, "created", created, None))
-            self._announce_status(entity, EnforcementStatus.CREATED)
         return stored
+
+    def announce_resolved(self, entities: Sequence[Enforcement]) -> None:
+        """Announce the resolution of enforcements stored by :meth:`create_resolved_many`."""
+        for entity in entities:
+            self._announce_status(entity, EnforcementStatus.CREATED)
 
     async def resolve_many(
         self, ids: Sequence[int], status: EnforcementStatus

@@ -210,7 +210,12 @@ async def test_disabling_the_sensor_stops_it_and_enabling_starts_it(attune: Attu
     sensor = await attune.disable_sensor("sensors.ticker")
     assert sensor.enabled is False
     await eventually(lambda: _true(not alive(pid)))
-    assert (await attune.sensor_status("sensors.ticker")).state is SensorState.STOPPED
+
+    async def stopped() -> bool:
+        # The host records it once its task has seen the process reaped, a moment after.
+        return (await attune.sensor_status("sensors.ticker")).state is SensorState.STOPPED
+
+    await eventually(stopped, timeout=5)
     await attune.enable_sensor("sensors.ticker")
     await eventually(running)
     assert (await attune.sensor_status("sensors.ticker")).pid != pid
@@ -256,6 +261,38 @@ async def test_malformed_lines_are_logged_and_dropped(attune: Attune) -> None:
     assert "'sensors.tick' is not one of this sensor's trigger_types" in rejected[2]
     assert '"payload" must be a JSON object, got str' in rejected[3]
     assert "rule 999999 not found" in rejected[4]
+
+
+async def test_a_burst_of_events_is_stored_whole_even_when_the_sensor_exits_at_once(
+    attune: Attune,
+) -> None:
+    """2,000 lines printed at once, then exit: each line is one event, in order, none lost
+    (stored in batches by the engine's intake, after the process is gone); the line pinned to
+    a missing rule is refused alone, with the reason in the sensor's log."""
+    await attune.create_rule(
+        "sensors.on_burst",
+        trigger_ref="sensors.burst",
+        action_ref="core.noop",
+        conditions=[{"field": "payload.n", "operator": "equals", "value": -1}],  # no runs
+    )
+    first_run: dict[str, int] = {}
+
+    async def first_run_stored() -> list[Event] | None:
+        events = await events_of(attune, "sensors.burst")
+        if not events:
+            return None
+        first_run.setdefault("pid", events[0].payload["run"])
+        mine = [e for e in events if e.payload["run"] == first_run["pid"]]
+        return mine if len(mine) >= 1999 else None
+
+    events = await eventually(first_run_stored, timeout=120)
+    assert [e.payload["n"] for e in events] == [n for n in range(1, 2001) if n != 1000]
+    assert {e.source_ref for e in events} == {"sensors.burst"}
+    refused = [
+        line for line in await attune.sensor_logs("sensors.burst") if "rejected stdout line" in line
+    ]
+    assert refused and "rule 999999 not found" in refused[0]
+    assert f'"run": {first_run["pid"]}, "n": 1000' in refused[0]
 
 
 async def test_a_crashing_sensor_is_restarted_with_backoff_then_failed(attune: Attune) -> None:
