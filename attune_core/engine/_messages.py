@@ -50,19 +50,31 @@ def worker_control_queue(worker_id: int) -> tuple[str, Sequence[str]]:
     return f"attune.worker.{worker_id}.control", [RoutingKey.EXECUTION_CANCEL]
 
 
+# Publishers of one publish_all: enough confirms in flight to hide a broker's round trip,
+# few enough that a batch of events (hundreds of messages) does not spawn a task per message.
+PUBLISHERS = 8
+
+
 async def publish_all(bus: Bus, messages: Sequence[Publish]) -> None:
     """Publish messages decided by a committed transaction.
 
-    Several messages are published concurrently, so a broker adapter with pipelined
-    publisher confirms pays one round trip for the batch instead of one per message. They
-    are hints to look at committed rows, so their relative order does not matter.
+    Several messages are published concurrently (by at most ``PUBLISHERS`` tasks), so a
+    broker adapter with pipelined publisher confirms pays about one round trip per
+    ``PUBLISHERS`` messages instead of one per message. They are hints to look at committed
+    rows, so their relative order does not matter.
     """
     if len(messages) == 1:
         await bus.publish(*messages[0])
         return
+
+    async def publish(share: Sequence[Publish]) -> None:
+        for routing_key, payload in share:
+            await bus.publish(routing_key, payload)
+
+    publishers = min(len(messages), PUBLISHERS)
     async with anyio.create_task_group() as tg:
-        for routing_key, payload in messages:
-            tg.start_soon(bus.publish, routing_key, payload)
+        for first in range(publishers):
+            tg.start_soon(publish, messages[first::publishers])
 
 
 def unavailable_delay(retry_count: int) -> float:

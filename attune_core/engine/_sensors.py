@@ -657,8 +657,12 @@ class SensorHost:
                 async for raw in lines:
                     supervisor.lines_read += 1
                     submission = self._parse_line(supervisor.sensor, raw, status)
-                    if submission is not None:
-                        await send.send(submission)
+                    if submission is None:
+                        continue
+                    try:  # a chunk of lines is queued in one go, without a trip to the loop
+                        send.send_nowait(submission)
+                    except anyio.WouldBlock:
+                        await send.send(submission)  # full: wait for the writer
 
     def _parse_line(
         self, sensor: Sensor, raw: bytes, status: SensorStatus

@@ -11,6 +11,7 @@ import pytest
 from attune_core.app import Attune
 from attune_core.errors import NotFound, ValidationError
 from attune_core.model import EnforcementStatus, Execution, ExecutionStatus, Notification
+from attune_core.storage import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -110,6 +111,35 @@ async def test_disabled_and_deleted_rules_stop_at_once(attune: Attune) -> None:
     assert await attune.enforcements(event=off.id) == []
     assert len(await attune.enforcements(event=on.id)) == 1
     assert await attune.enforcements(event=gone.id) == []
+
+
+async def test_a_rule_change_applies_to_the_next_event(attune: Attune, backend: str) -> None:
+    """Rules are cached between events; a change made here, or (PostgreSQL) by another
+    process, applies to the very next event."""
+    low = [{"field": "payload.level", "operator": "equals", "value": "low"}]
+    await attune.create_rule(
+        "demo.watch",
+        trigger_ref="core.webhook",
+        action_ref="core.noop",
+        conditions=[{"field": "payload.level", "operator": "equals", "value": "high"}],
+    )
+    before = await attune.fire("core.webhook", {"level": "low"})  # the rule is cached now
+    await attune.update_rule("demo.watch", conditions=low)
+    after = await attune.fire("core.webhook", {"level": "low"})
+    assert await attune.enforcements(event=before.id) == []
+    assert [e.rule_ref for e in await attune.enforcements(event=after.id)] == ["demo.watch"]
+    if backend == "sqlite":
+        return  # one process per SQLite database
+    other = await Store.from_settings(attune.settings.database)  # another process's view
+    try:
+        async with other.transaction() as uow:
+            rule = await uow.rules.get_by_ref("demo.watch")
+            assert rule.id is not None
+            await uow.rules.update(rule.id, enabled=False)
+    finally:
+        await other.close()
+    elsewhere = await attune.fire("core.webhook", {"level": "low"})
+    assert await attune.enforcements(event=elsewhere.id) == []
 
 
 async def test_a_pinned_event_fires_only_its_rule(attune: Attune) -> None:
