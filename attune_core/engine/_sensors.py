@@ -292,8 +292,9 @@ class SensorHost:
         self._kill_grace = kill_grace
         self._base_env = dict(default_base_environment() if base_env is None else base_env)
         self._tokens = TokenService(secret=settings.security.jwt_secret)
-        self._box = SecretBox(settings.security.encryption_key)
-        self._intake = intake or EventIntake(store, bus, clock, secret_box=self._box)
+        self._intake = intake or EventIntake(
+            store, bus, clock, secret_box=SecretBox(settings.security.encryption_key)
+        )
         self._identity: tuple[int, str] | None = None
         self._identity_lock = anyio.Lock()
         self._running: dict[str, _Supervisor] = {}

@@ -247,8 +247,8 @@ class TimerHost:
         intake: EventIntake | None = None,
     ):
         self._store = store
+        # secret_box: keystore references in pack config (rule action_params).
         self._intake = intake or EventIntake(store, bus, clock, secret_box=secret_box)
-        self._box = secret_box  # keystore references in pack config (rule action_params)
         self._bus = bus
         self._clock = clock
         self._poll_interval = poll_interval
