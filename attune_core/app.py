@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -61,7 +61,7 @@ from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
 from attune_core.rules import validate_conditions
 from attune_core.security import SecretBox
-from attune_core.storage import Store, migrate
+from attune_core.storage import Store, UnitOfWork, migrate
 
 __all__ = ["Attune"]
 
@@ -239,24 +239,25 @@ class Attune:
         *,
         env_vars: Mapping[str, str] | None = None,
     ) -> Execution:
-        """Request an execution of action ``ref``; returns it in status ``requested``.
+        """Request an execution of action ``ref``; returns it as created (``requested``).
+
+        The executor schedules it at once (in the same transaction when the worker is in this
+        process), so by the time this returns it may already be running.
 
         Raises:
             NotFound: There is no action ``ref``.
         """
-        execution = await self._create_execution(ref, parameters, env_vars)
-        await publish_all(
-            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
-        )
-        return execution
+        return await self._submit(ref, parameters, env_vars)
 
-    async def _create_execution(
+    async def _submit(
         self,
         ref: str,
         parameters: Mapping[str, Any] | None,
         env_vars: Mapping[str, str] | None,
+        *,
+        created: Callable[[int], None] | None = None,
     ) -> Execution:
-        async with self.store.transaction() as uow:
+        async def create(uow: UnitOfWork) -> Execution:
             action = await uow.actions.find_by_ref_cached(ref)
             if action is None:
                 raise NotFound(f"action {ref!r} not found")
@@ -269,6 +270,8 @@ class Attune:
                 )
             )
 
+        return await self.executor.submit(create, created=created)
+
     async def wait(self, execution_id: int, timeout: float = DEFAULT_WAIT) -> Execution:
         """Wait until the execution is in a terminal status and return it.
 
@@ -276,7 +279,7 @@ class Attune:
             TimeoutError: It did not finish within ``timeout`` seconds (real time).
             NotFound: There is no such execution.
         """
-        event = self._waiters.setdefault(execution_id, anyio.Event())
+        event = self._waiter(execution_id)
         execution = await self.get_execution(execution_id)
         if execution.status.is_terminal:
             return execution
@@ -289,7 +292,13 @@ class Attune:
                 execution = await self.get_execution(execution_id)
                 if execution.status.is_terminal:
                     return execution
-                event = self._waiters.setdefault(execution_id, anyio.Event())
+                event = self._waiter(execution_id)
+
+    def _waiter(self, execution_id: int) -> anyio.Event:
+        event = self._waiters.get(execution_id)
+        if event is None:
+            event = self._waiters[execution_id] = anyio.Event()
+        return event
 
     async def run(
         self,
@@ -299,14 +308,13 @@ class Attune:
         timeout: float = DEFAULT_WAIT,
     ) -> Execution:
         """Execute action ``ref`` and wait for it to finish."""
-        execution = await self._create_execution(ref, parameters, None)
-        assert execution.id is not None
-        # Listening before the request goes out: its completion cannot be missed.
-        event = self._waiters.setdefault(execution.id, anyio.Event())
-        await publish_all(
-            self.bus, [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+        # Listening before it can run: its completion cannot be missed.
+        events: list[anyio.Event] = []
+        execution = await self._submit(
+            ref, parameters, None, created=lambda id: events.append(self._waiter(id))
         )
-        return await self._wait_for(execution.id, event, timeout)
+        assert execution.id is not None
+        return await self._wait_for(execution.id, events[0], timeout)
 
     async def get_execution(self, execution_id: int) -> Execution:
         """The execution with this id; :class:`NotFound` otherwise."""

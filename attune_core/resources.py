@@ -7,11 +7,13 @@ checkout (editable install) they sit at the repository root next to the package.
 from __future__ import annotations
 
 from importlib import resources
+import functools
 from pathlib import Path
 
 __all__ = ["data_dir", "migrations_dir", "packs_dir", "web_dir"]
 
 
+@functools.cache
 def data_dir(name: str) -> Path:
     """Return the directory of the shipped payload ``name`` (``packs`` or ``migrations``)."""
     shipped = Path(str(resources.files("attune_core") / "_data" / name))

@@ -8,6 +8,10 @@ Rules (DESIGN.md "The bus port"), honoured here so the engine is tested against 
    ``prefetch`` unacknowledged deliveries per consumer.
 3. Topic routing: a message goes to every queue with a matching binding; with none, it is
    dropped (as AMQP does) but still recorded in :attr:`InMemoryBus.published`.
+
+The routes of a routing key (the queues whose bindings match it) are computed once and kept
+until a queue is declared or bound again; waiting uses events created only when somebody waits,
+so a publish to a queue nobody is blocked on costs a deque append.
 4. Poison messages: after ``max_deliveries`` deliveries, or on ``nack(requeue=False)``, a
    message is dead-lettered (:attr:`InMemoryBus.dead_letters`) instead of redelivered.
 """
@@ -26,6 +30,8 @@ from attune_core.bus._envelope import Envelope, routing_key_matches
 __all__ = ["InMemoryBus"]
 
 DEFAULT_MAX_DELIVERIES = 10
+# The published log keeps the most recent envelopes only: an embedded engine runs for months.
+PUBLISHED_KEPT = 10_000
 
 
 class _Queue:
@@ -33,18 +39,21 @@ class _Queue:
         self.name = name
         self.bindings: set[str] = set()
         self.messages: deque[Envelope] = deque()
-        self._arrived = anyio.Event()
+        self._arrived: anyio.Event | None = None
 
     def put(self, envelope: Envelope, *, front: bool = False) -> None:
         if front:
             self.messages.appendleft(envelope)
         else:
             self.messages.append(envelope)
-        self._arrived.set()
-        self._arrived = anyio.Event()
+        if self._arrived is not None:
+            self._arrived.set()
+            self._arrived = None
 
     async def get(self) -> Envelope:
         while not self.messages:
+            if self._arrived is None:
+                self._arrived = anyio.Event()
             await self._arrived.wait()
         return self.messages.popleft()
 
@@ -72,7 +81,7 @@ class _Consumer:
         self._queue = queue
         self._prefetch = max(1, prefetch)
         self.unacked: list[_Delivery] = []
-        self._freed = anyio.Event()
+        self._freed: anyio.Event | None = None
 
     def settle(self, delivery: _Delivery, *, requeue: bool | None) -> None:
         if delivery.settled:
@@ -83,8 +92,9 @@ class _Consumer:
             self._bus._requeue(self._queue, delivery.envelope)
         elif requeue is False:
             self._bus.dead_letters.append(delivery.envelope)
-        self._freed.set()
-        self._freed = anyio.Event()
+        if self._freed is not None:
+            self._freed.set()
+            self._freed = None
 
     def release_all(self) -> None:
         for delivery in list(self.unacked):
@@ -95,6 +105,8 @@ class _Consumer:
 
     async def __anext__(self) -> _Delivery:
         while len(self.unacked) >= self._prefetch:
+            if self._freed is None:
+                self._freed = anyio.Event()
             await self._freed.wait()
         envelope = await self._queue.get()
         delivery = _Delivery(self, envelope)
@@ -105,23 +117,27 @@ class _Consumer:
 class InMemoryBus:
     """A Bus for one process (embedded mode and tests).
 
-    State to inspect: :attr:`published` (every envelope, in order), :attr:`dead_letters`,
+    State to inspect: :attr:`published` (the last 10,000 envelopes, in order), :attr:`dead_letters`,
     :meth:`queued` (messages waiting in a queue).
     """
 
     def __init__(self, *, max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
         self._queues: dict[str, _Queue] = {}
         self._max_deliveries = max_deliveries
-        self.published: list[Envelope] = []
+        self.published: deque[Envelope] = deque(maxlen=PUBLISHED_KEPT)
         self.dead_letters: list[Envelope] = []
         self._consumers: set[_Consumer] = set()
+        self._routes: dict[str, list[_Queue]] = {}
 
     async def declare_queue(
         self, name: str, bindings: Sequence[str], *, transient: bool = False
     ) -> None:
         # Every in-memory queue lives and dies with the process: ``transient`` changes nothing.
-        queue = self._queues.setdefault(name, _Queue(name))
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = _Queue(name)
         queue.bindings.update(bindings)
+        self._routes.clear()
 
     async def publish(
         self,
@@ -138,10 +154,19 @@ class InMemoryBus:
             headers={"retry_count": 0, **(headers or {})},
         )
         self.published.append(envelope)
-        for queue in self._queues.values():
-            if any(routing_key_matches(pattern, routing_key) for pattern in queue.bindings):
-                queue.put(envelope)
+        for queue in self._route(routing_key):
+            queue.put(envelope)
         return envelope
+
+    def _route(self, routing_key: str) -> list[_Queue]:
+        queues = self._routes.get(routing_key)
+        if queues is None:
+            queues = self._routes[routing_key] = [
+                queue
+                for queue in self._queues.values()
+                if any(routing_key_matches(pattern, routing_key) for pattern in queue.bindings)
+            ]
+        return queues
 
     @asynccontextmanager
     async def consume(self, queue: str, *, prefetch: int = 10) -> AsyncIterator[_Consumer]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ from attune_core.model import (
     ExecutionStatus,
     PolicyMethod,
     QueueStats,
+    Worker,
     WorkerStatus,
     WorkflowExecution,
 )
@@ -150,6 +152,30 @@ class LocalWorker(Protocol):
         ...
 
 
+# Running workflows whose conductor is kept in memory between events (the oldest go first).
+MAX_LIVE_WORKFLOWS = 10_000
+
+
+@attrs.define
+class _LiveWorkflow:
+    """A running workflow's conductor kept between two events, with what it was built from.
+
+    Only where this process is the database's only writer (SQLite): the saved state then
+    never changes behind the executor's back, so rebuilding the conductor from it (parsing a
+    state that grows with every task and item) is skipped. ``generation`` is the catalogue's
+    when the conductor last got its pack config and keys.
+    """
+
+    record: WorkflowExecution
+    conductor: Conductor
+    items: dict[str, list[int | None]]
+    generation: int
+
+
+async def _returning(messages: list[Publish]) -> list[Publish]:
+    return messages
+
+
 def _error(message: str) -> dict[str, Any]:
     return {"succeeded": False, "error": message}
 
@@ -185,9 +211,10 @@ class Executor:
         self._pick_sequence = itertools.count()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._local: LocalWorker | None = None
-        # The conductors of running workflows, by workflow_execution id, with the revision of
-        # the state they were saved as (see _conductor_for).
-        self._conductors: dict[int, tuple[int, Conductor, list[dict[str, Any]]]] = {}
+        # Conductors of running workflows by parent execution id, between events (embedded).
+        self._live: dict[int, _LiveWorkflow] = {}
+        # Active workers as of the store's count of writes to the worker table (embedded).
+        self._workers: tuple[int, list[Worker]] | None = None
 
     def attach_local_worker(self, worker: LocalWorker) -> None:
         """Hand executions scheduled to ``worker`` (same process) to it directly."""
@@ -248,20 +275,89 @@ class Executor:
 
     # -- requested -> scheduled ------------------------------------------------------------
 
-    async def _on_requested(self, payload: Mapping[str, Any]) -> None:
-        execution_id = int(payload["execution_id"])
+    async def submit(
+        self,
+        create: Callable[[UnitOfWork], Awaitable[Execution]],
+        *,
+        created: Callable[[int], None] | None = None,
+    ) -> Execution:
+        """Create an execution with ``create(uow)`` and have it scheduled.
+
+        With a worker in this process (embedded), the execution is scheduled (and claimed by
+        that worker) in the transaction that creates it: no request message, one commit. Else
+        ``execution.requested`` is published after the commit. ``created(id)`` is called after
+        the commit and before anything can run, so a waiter cannot miss the end. Returns the
+        execution as created (``requested``).
+        """
+        made: list[Execution] = []
+
+        async def create_and_request(uow: UnitOfWork) -> list[Publish]:
+            execution = await create(uow)
+            made.append(execution)
+            return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
+
+        def committed() -> None:
+            if created is not None and made[0].id is not None:
+                created(made[0].id)
+
+        await self._unit(create_and_request, committed=committed)
+        return made[0]
+
+    async def _unit(
+        self,
+        work: Callable[[UnitOfWork], Awaitable[list[Publish]]],
+        *,
+        committed: Callable[[], object] | None = None,
+    ) -> None:
+        """Run ``work`` in a transaction, then publish the messages it returned.
+
+        With a worker in this process, the executions ``work`` requested are scheduled (and
+        claimed by that worker when it has a free slot) in the same transaction instead of
+        being published as ``execution.requested``: one commit where a request would cost
+        another message and transaction. ``committed()`` is called after the commit, before
+        anything claimed starts.
+        """
+        local = self._local if self._task_group is not None else None
         handoff: list[Any] = []
         try:
             async with self._store.transaction() as uow:
-                messages = await self._schedule(uow, execution_id, handoff)
+                messages = await work(uow)
+                if local is not None:
+                    messages = await self._schedule_requested(uow, messages, handoff)
         except BaseException:
             for claimed in handoff:
-                assert self._local is not None
-                self._local.abort(claimed)
+                assert local is not None
+                local.abort(claimed)
             raise
+        if committed is not None:
+            committed()
         for claimed in handoff:
-            assert self._local is not None
-            self._local.start(claimed)
+            assert local is not None
+            local.start(claimed)
+        await publish_all(self._bus, messages)
+
+    async def _schedule_requested(
+        self, uow: UnitOfWork, messages: list[Publish], handoff: list[Any]
+    ) -> list[Publish]:
+        """Schedule in ``uow`` the executions ``messages`` request; the other messages."""
+        out: list[Publish] = []
+        pending = deque(messages)
+        while pending:
+            key, payload = pending.popleft()
+            if key == RoutingKey.EXECUTION_REQUESTED:
+                # What scheduling decides (a workflow's first tasks, a failure) goes on too.
+                pending.extend(await self._schedule(uow, int(payload["execution_id"]), handoff))
+            else:
+                out.append((key, payload))
+        return out
+
+    async def _on_requested(self, payload: Mapping[str, Any]) -> None:
+        requested: list[Publish] = [(RoutingKey.EXECUTION_REQUESTED, dict(payload))]
+        if self._local is not None and self._task_group is not None:
+            await self._unit(lambda uow: _returning(requested))
+            return
+        async with self._store.transaction() as uow:
+            messages = await self._schedule(uow, int(payload["execution_id"]))
         await publish_all(self._bus, messages)
 
     async def _schedule(
@@ -364,7 +460,7 @@ class Executor:
 
     async def _pick_worker(self, uow: UnitOfWork, runtime_ref: str | None) -> int | None:
         """An active, uncordoned worker advertising the runtime (native: any worker)."""
-        workers = await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
+        workers = await self._active_workers(uow)
         candidates = [
             w
             for w in workers
@@ -387,6 +483,20 @@ class Executor:
         chosen = min(tied, key=lambda wid: self._last_pick.get(wid, -1))
         self._last_pick[chosen] = next(self._pick_sequence)
         return chosen
+
+    async def _active_workers(self, uow: UnitOfWork) -> list[Worker]:
+        if self._store.catalogue.shared:
+            # Other processes register, cordon and stop workers: ask the database each time.
+            return await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
+        # This process is the only writer: the list holds until one of its transactions
+        # writes to the worker table (a registration, heartbeat, cordon or status change).
+        writes = self._store.writes("worker")
+        if self._workers is None or self._workers[0] != writes or "worker" in uow.written:
+            workers = await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
+            if "worker" in uow.written:
+                return workers
+            self._workers = (writes, workers)
+        return self._workers[1]
 
     # -- policies -----------------------------------------------------------------------------
 
@@ -476,10 +586,11 @@ class Executor:
             and not await self._has_policies(str(payload.get("action_ref")))
         ):
             return
-        async with self._store.transaction() as uow:
+
+        async def advance(uow: UnitOfWork) -> list[Publish]:
             execution = await uow.executions.find(execution_id)
             if execution is None or not execution.status.is_terminal:
-                return
+                return []
             messages = await self._release_slot(uow, execution)
             if (
                 execution.parent is not None
@@ -487,7 +598,9 @@ class Executor:
                 and not execution.workflow_task.get("skipped")
             ):
                 messages += await self._advance_on_child(uow, execution)
-        await publish_all(self._bus, messages)
+            return messages
+
+        await self._unit(advance)
 
     async def _has_policies(self, action_ref: str) -> bool:
         catalogue = self._store.catalogue
@@ -599,26 +712,45 @@ class Executor:
         finished: Execution | None = None,
     ) -> list[Publish]:
         """Feed one event to the conductor of workflow execution ``parent_id``."""
-        record = await uow.workflow_executions.find_by_execution(parent_id, lock=True)
+        # Taken out while in use: a transaction that rolls back leaves no entry behind.
+        live = self._live.pop(parent_id, None)
+        if live is None:
+            record = await uow.workflow_executions.find_by_execution(parent_id, lock=True)
+        else:
+            record = live.record
         parent = await uow.executions.find(parent_id)
         if record is None or parent is None or parent.status.is_terminal:
             return []
         if record.workflow_def is None:
             return []
-        action = await uow.actions.find_by_ref_cached(parent.action_ref)
-        definition = await self._definition(uow, record.workflow_def)
-        context = (
-            await self._conductor_context(uow, action) if action else {"config": {}, "keystore": {}}
-        )
-        conductor = Conductor.from_state(
-            definition,
-            record.state["conductor"],
-            config=context["config"],
-            keystore=context["keystore"],
-            items_up_front=True,
-        )
+        generation = self._store.catalogue.generation
+        if live is not None and live.generation == generation:
+            conductor, items = live.conductor, live.items
+        else:
+            action = await uow.actions.find_by_ref_cached(parent.action_ref)
+            context = (
+                await self._conductor_context(uow, action)
+                if action
+                else {"config": {}, "keystore": {}}
+            )
+            if live is not None:
+                # Keys or pack config may have changed: render with the current ones.
+                conductor, items = live.conductor, live.items
+                conductor.use_context(config=context["config"], keystore=context["keystore"])
+            else:
+                definition = await self._definition(uow, record.workflow_def)
+                conductor = Conductor.from_state(
+                    definition,
+                    record.state["conductor"],
+                    config=context["config"],
+                    keystore=context["keystore"],
+                    items_up_front=True,
+                )
+                items = {run: list(ids) for run, ids in (record.state.get("items") or {}).items()}
         commands = conductor.handle(event)
-        return await self._carry_out(uow, parent, record, conductor, commands, finished=finished)
+        return await self._carry_out(
+            uow, parent, record, conductor, commands, finished=finished, items=items
+        )
 
     async def _carry_out(
         self,
@@ -629,16 +761,16 @@ class Executor:
         commands: list[Command],
         *,
         finished: Execution | None,
+        items: dict[str, list[int | None]] | None = None,
     ) -> list[Publish]:
         """Apply the conductor's commands; save its state; return the messages to publish."""
         assert parent.id is not None and record.id is not None
         messages: list[Publish] = []
-        decisions = list(record.state.get("decisions", ()))
+        decisions: list[dict[str, Any]] = []
         # with_items children created up front but not started: ids by run, by item index
         # (None once released or ended).
-        items: dict[str, list[int | None]] = {
-            run: list(ids) for run, ids in (record.state.get("items") or {}).items()
-        }
+        if items is None:
+            items = {}
         # Items released in the same breath as they are created start at once.
         releases: dict[tuple[int, int | None], ReleaseItem] = {
             (c.run, c.item_index): c for c in commands if isinstance(c, ReleaseItem)
@@ -708,16 +840,30 @@ class Executor:
                             ids[index] = None
         items = {run: ids for run, ids in items.items() if any(i is not None for i in ids)}
         outstanding = conductor.outstanding
-        state: dict[str, Any] = {"conductor": conductor.state, "decisions": decisions}
+        state: dict[str, Any] = {"conductor": conductor.state}
+        if "decisions" in record.state:
+            # Started by a version that kept the log here: it stays, the new entries go on.
+            state["decisions"] = record.state["decisions"]
         if items:
             state["items"] = items
-        await uow.workflow_executions.update(
-            record.id,
-            state=state,
-            current_tasks=sorted({ref.task for ref in outstanding}),
-            **changes,
-        )
+        await uow.workflow_executions.add_decisions(record.id, decisions)
+        values = {"state": state, "current_tasks": sorted({ref.task for ref in outstanding})}
+        if changes:
+            await uow.workflow_executions.update(record.id, **values, **changes)
+        else:
+            # Neither status nor variables changed: nothing to announce or compare.
+            await uow.workflow_executions.overwrite(record.id, **values)
+        if not conductor.status.is_terminal and not self._store.catalogue.shared:
+            # The only process writing this database: keep the conductor for the next event.
+            live = _LiveWorkflow(record, conductor, items, self._store.catalogue.generation)
+            parent_id = parent.id
+            uow.after_commit(lambda: self._keep_live(parent_id, live))
         return messages
+
+    def _keep_live(self, parent_id: int, live: _LiveWorkflow) -> None:
+        if len(self._live) >= MAX_LIVE_WORKFLOWS:
+            self._live.pop(next(iter(self._live)))
+        self._live[parent_id] = live
 
     async def _dispatch(
         self,

@@ -420,7 +420,7 @@ class WorkerService:
             )
             return None, messages
         # Registered before the commit, so a cancel request arriving right after it is heard.
-        self._running.setdefault(execution.id, anyio.Event())
+        self._running[execution.id] = anyio.Event()
         return _Claimed(running, invocation, environment), []
 
     def start(self, claimed: _Claimed | None) -> None:
@@ -461,7 +461,9 @@ class WorkerService:
                     await self._record(running, outcome)
                     return
             invocation = attrs.evolve(invocation, artifacts_dir=self._take_artifacts_dir())
-            cancel = self._running.setdefault(execution_id, anyio.Event())
+            cancel = self._running.get(execution_id)
+            if cancel is None:
+                cancel = self._running[execution_id] = anyio.Event()
             output = self._live_logs.output(execution_id)
             outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:

@@ -143,6 +143,7 @@ class Repository(Generic[E]):
         if isinstance(statement, sa.UpdateBase):
             table = getattr(statement, "table", None)
             name = getattr(table, "name", None)
+            self._uow.written.add(name)
             if name in CATALOGUE_TABLES:
                 self._uow.catalogue_written = True
             elif name is not None and not isinstance(statement, sa.Insert):
@@ -332,6 +333,24 @@ class Repository(Generic[E]):
             raise NotFound(f"{self.name} {id} not found")
         return updated
 
+    async def overwrite(self, id: int, **changes: Any) -> None:
+        """Set ``changes`` without reading the row back, recording history or announcing.
+
+        For large values written often (a workflow's state) where no status changes;
+        :class:`NotFound` when the row does not exist.
+        """
+        self._check_columns(changes)
+        if "status" in changes or self.history is not None:
+            raise ValueError(f"{self.name}: a status or tracked change goes through update()")
+        self.validate(changes, partial=True)
+        if "updated" in self._columns:
+            changes["updated"] = self._now()
+        result = await self._execute(
+            sa.update(self.table).where(self.table.c.id == id).values(changes)
+        )
+        if not result.rowcount:
+            raise NotFound(f"{self.name} {id} not found")
+
     def _announce_status(self, entity: Any, old_status: Any) -> None:
         if self.announce is None or entity.status == old_status:
             return
@@ -455,6 +474,8 @@ class Repository(Generic[E]):
     async def _conn_execute(
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
+        if isinstance(statement, sa.UpdateBase):
+            self._uow.written.add(self.table.name)
         with translate_errors(self.name):
             with anyio.CancelScope(shield=True):
                 result = await self._conn.execute(statement, parameters)

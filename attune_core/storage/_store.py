@@ -66,6 +66,8 @@ class UnitOfWork:
         self.catalogue = catalogue
         # Set by the repositories when this transaction changes a catalogue table.
         self.catalogue_written = False
+        # Names of the tables this transaction inserted into, updated or deleted from.
+        self.written: set[str | None] = set()
         self._generation = catalogue.generation if catalogue is not None else 0
         self._stamp_checked = False
 
@@ -248,6 +250,16 @@ class Store:
         # SQLite is embedded (one process per database); PostgreSQL may be shared.
         self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
+        # Per table, how many committed transactions of this process wrote to it.
+        self._writes: dict[str | None, int] = {}
+
+    def writes(self, table_name: str) -> int:
+        """How many transactions of this process that wrote to ``table_name`` have committed.
+
+        A cache of rows of that table, kept while the number is unchanged, is current when
+        this process is the database's only writer (SQLite, see ``catalogue.shared``).
+        """
+        return self._writes.get(table_name, 0)
 
     def on_commit(self, listener: Callable[[list[Change]], Awaitable[None]]) -> None:
         """Call ``listener`` with the announced changes of every committed transaction.
@@ -352,6 +364,8 @@ class Store:
                 await transaction.commit()
             if uow.catalogue_written:
                 self.catalogue.invalidate()
+            for name in uow.written:
+                self._writes[name] = self._writes.get(name, 0) + 1
             for callback in uow._after_commit:
                 callback()
             changes = uow.changes

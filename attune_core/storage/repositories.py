@@ -558,6 +558,28 @@ class WorkflowExecutionRepository(Repository[WorkflowExecution]):
             statement = statement.with_for_update()
         return await self._one_or_none(statement)
 
+    async def add_decisions(self, id: int, decisions: Sequence[Mapping[str, Any]]) -> None:
+        """Append the conductor's ``decisions`` to the log of workflow execution ``id``."""
+        if decisions:
+            await self._execute(
+                sa.insert(t.workflow_decision),
+                [{"workflow_execution": id, "decision": dict(d)} for d in decisions],  # type: ignore[arg-type]
+            )
+
+    async def decisions(self, record: WorkflowExecution) -> list[dict[str, Any]]:
+        """The decisions of workflow execution ``record``, oldest first (``add_decisions``).
+
+        A workflow started by a version that kept its log in ``state["decisions"]`` has it
+        there: that part comes first.
+        """
+        assert record.id is not None
+        d = t.workflow_decision.c
+        rows = await self._execute(
+            sa.select(d.decision).where(d.workflow_execution == record.id).order_by(d.id)
+        )
+        state = record.state if isinstance(record.state, Mapping) else {}
+        return [*(state.get("decisions") or ()), *(row[0] for row in rows.all())]
+
 
 class InquiryRepository(Repository[Inquiry]):
     table = t.inquiry

@@ -374,6 +374,22 @@ workflow_execution = sa.Table(
     *_timestamps(),
 )
 
+# The conductor's decisions for a workflow execution, in order (append-only: a long workflow
+# adds rows instead of rewriting a growing log inside ``workflow_execution.state``).
+workflow_decision = sa.Table(
+    "workflow_decision",
+    metadata,
+    _id(),
+    sa.Column(
+        "workflow_execution",
+        Id,
+        sa.ForeignKey("workflow_execution.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("decision", Json, nullable=False),
+)
+
 identity = sa.Table(
     "identity",
     metadata,

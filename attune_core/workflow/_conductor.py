@@ -411,6 +411,13 @@ class Conductor:
         out, self._out = self._out, []
         return out
 
+    def use_context(
+        self, *, config: Mapping[str, Any] | None, keystore: Mapping[str, Any] | None
+    ) -> None:
+        """Render from now on with this pack ``config`` and ``keystore`` (they changed)."""
+        self._config = dict(config or {})
+        self._keystore = dict(keystore or {})
+
     # -- state -------------------------------------------------------------------------------
 
     @property

@@ -609,6 +609,7 @@ async def execution_workflow(call: Call, id: int) -> object:
         record = await uow.workflow_executions.find_by_execution(id)
         if record is None:
             raise NotFound(f"execution {id} is not a workflow execution")
+        decisions = await uow.workflow_executions.decisions(record)
         c = t.execution.c
         children = (
             await uow.connection.execute(
@@ -634,7 +635,7 @@ async def execution_workflow(call: Call, id: int) -> object:
         "skipped_tasks": list(record.skipped_tasks),
         "task_graph": dict(record.task_graph),
         "tasks": tasks,
-        "decisions": _decisions(state, children),
+        "decisions": _decisions(decisions, children),
         "failures": [str(f) for f in conductor.get("failures") or ()],
         "error_message": record.error_message,
         "paused": record.paused,
@@ -644,11 +645,11 @@ async def execution_workflow(call: Call, id: int) -> object:
     }
 
 
-def _decisions(state: Mapping[str, Any], children: Any) -> list[dict[str, Any]]:
-    """The conductor's decisions as kept in the workflow state. A state whose log holds no
-    dispatches (written by a version that kept them only on the children) gets each dispatch
-    from the child execution it created (``workflow_task.why``)."""
-    out: list[dict[str, Any]] = list(state.get("decisions") or ())
+def _decisions(logged: list[dict[str, Any]], children: Any) -> list[dict[str, Any]]:
+    """The conductor's decisions as logged. A log that holds no dispatches (written by a
+    version that kept them only on the children) gets each dispatch from the child execution
+    it created (``workflow_task.why``)."""
+    out: list[dict[str, Any]] = list(logged)
     if any(d.get("command") == "DispatchTask" for d in out if isinstance(d, dict)):
         return out
     for child_id, task in children:
