@@ -61,7 +61,7 @@ from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
 from attune_core.rules import validate_conditions
 from attune_core.security import SecretBox
-from attune_core.storage import Store, UnitOfWork, migrate
+from attune_core.storage import Change, Store, UnitOfWork, migrate
 
 __all__ = ["Attune"]
 
@@ -116,6 +116,9 @@ class Attune:
         self.analytics = Analytics(store)
         self.retention = RetentionJob(store, clock, settings.retention)
         self._waiters: dict[int, anyio.Event] = {}
+        # Executions that ended in a transaction of this process while awaited, as stored.
+        self._finished: dict[int, Execution] = {}
+        store.on_commit(self._note_finished)
 
     # -- construction -----------------------------------------------------------------------
 
@@ -286,13 +289,38 @@ class Attune:
         return await self._wait_for(execution_id, event, timeout)
 
     async def _wait_for(self, execution_id: int, event: anyio.Event, timeout: float) -> Execution:
-        with anyio.fail_after(timeout):
-            while True:
-                await event.wait()
-                execution = await self.get_execution(execution_id)
-                if execution.status.is_terminal:
-                    return execution
-                event = self._waiter(execution_id)
+        try:
+            with anyio.fail_after(timeout):
+                while True:
+                    await event.wait()
+                    execution = self._finished.pop(execution_id, None)
+                    if execution is None:
+                        execution = await self.get_execution(execution_id)
+                    if execution.status.is_terminal:
+                        return execution
+                    event = self._waiter(execution_id)
+        finally:
+            self._finished.pop(execution_id, None)
+
+    async def _note_finished(self, changes: list[Change]) -> None:
+        """Wake waiters of executions that a transaction of this process ended, with the
+        execution as that transaction left it (no read needed). Executions ended by another
+        process wake them through ``execution.completed`` (:meth:`_watch`)."""
+        if not self._waiters:
+            return
+        ended: dict[int, Execution] = {}
+        for change in changes:
+            entity = change.entity
+            if change.entity_type == "execution" and entity.id in self._waiters:
+                if entity.status.is_terminal:
+                    ended[entity.id] = entity
+                else:
+                    ended.pop(entity.id, None)
+        for execution_id, execution in ended.items():
+            event = self._waiters.pop(execution_id, None)
+            if event is not None:
+                self._finished[execution_id] = execution
+                event.set()
 
     def _waiter(self, execution_id: int) -> anyio.Event:
         event = self._waiters.get(execution_id)

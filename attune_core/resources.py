@@ -6,8 +6,8 @@ checkout (editable install) they sit at the repository root next to the package.
 
 from __future__ import annotations
 
-from importlib import resources
 import functools
+from importlib import resources
 from pathlib import Path
 
 __all__ = ["data_dir", "migrations_dir", "packs_dir", "web_dir"]

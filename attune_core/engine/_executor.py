@@ -151,6 +151,10 @@ class LocalWorker(Protocol):
         """The transaction rolled back: forget the claim and give the slot back."""
         ...
 
+    def follow_completions(self, executor: Executor) -> None:
+        """Let ``executor`` follow up each completion in the transaction recording it."""
+        ...
+
 
 # Running workflows whose conductor is kept in memory between events (the oldest go first).
 MAX_LIVE_WORKFLOWS = 10_000
@@ -219,6 +223,7 @@ class Executor:
     def attach_local_worker(self, worker: LocalWorker) -> None:
         """Hand executions scheduled to ``worker`` (same process) to it directly."""
         self._local = worker
+        worker.follow_completions(self)
 
     # -- service ----------------------------------------------------------------------------
 
@@ -579,6 +584,8 @@ class Executor:
 
     async def _on_completed(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
+        if payload.get("followed"):
+            return  # done in the transaction that recorded it (completed_here)
         # Not a workflow task: only a concurrency policy of its action has work to do.
         if (
             "parent" in payload
@@ -601,6 +608,26 @@ class Executor:
             return messages
 
         await self._unit(advance)
+
+    async def completing_here(self, uow: UnitOfWork, execution: Execution) -> None:
+        """The worker of this process is about to record the end of ``execution`` in ``uow``
+        and then call :meth:`completed_here`: on a database shared with other processes, lock
+        its workflow first, the order in which every other path locks a workflow and its
+        children (a child first could deadlock with a workflow cancelling it)."""
+        if execution.parent is not None and self._store.catalogue.shared:
+            await uow.workflow_executions.lock_of_execution(execution.parent)
+
+    async def completed_here(
+        self, uow: UnitOfWork, done: Execution, handoff: list[Any]
+    ) -> list[Publish]:
+        """The worker of this process recorded ``done`` in ``uow``: do in that transaction
+        what handling its ``execution.completed`` would (free a policy slot, advance its
+        workflow, schedule what that requests). The completion message then says ``followed``,
+        and :meth:`_on_completed` leaves it alone."""
+        messages = await self._release_slot(uow, done)
+        if done.parent is not None and done.workflow_task and not done.workflow_task.get("skipped"):
+            messages += await self._advance_on_child(uow, done)
+        return await self._schedule_requested(uow, messages, handoff)
 
     async def _has_policies(self, action_ref: str) -> bool:
         catalogue = self._store.catalogue

@@ -32,7 +32,7 @@ import attrs
 
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
-from attune_core.engine._executor import finish_execution
+from attune_core.engine._executor import Executor, finish_execution
 from attune_core.engine._live_logs import LiveLogs
 from attune_core.engine._messages import (
     ANY_RUNTIME,
@@ -217,6 +217,8 @@ class WorkerService:
         self._free_artifacts_dirs: list[Path] = []
         self._artifacts_dir_numbers = itertools.count()
         self.worker_id: int | None = None
+        # The executor of this process, which follows up completions in their transaction.
+        self._executor: Executor | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -430,6 +432,10 @@ class WorkerService:
             return
         self._task_group.start_soon(self._run_reserved, claimed)
 
+    def follow_completions(self, executor: Executor) -> None:
+        """Record each outcome with ``executor``'s follow-up in the same transaction."""
+        self._executor = executor
+
     def abort(self, claimed: _Claimed | None) -> None:
         """Give back a reserved slot whose execution will not run here."""
         if claimed is not None:
@@ -485,9 +491,12 @@ class WorkerService:
         # (a restart), try again: the outcome exists only here.
         with anyio.CancelScope(shield=True):
             for attempt in itertools.count():
+                handoff: list[Any] = []
                 try:
                     async with self._store.transaction() as uow:
-                        _, messages = await finish_execution(
+                        if self._executor is not None:
+                            await self._executor.completing_here(uow, execution)
+                        done, messages = await finish_execution(
                             uow,
                             execution,
                             outcome.status,
@@ -495,8 +504,15 @@ class WorkerService:
                             expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
                             **changes,
                         )
+                        if done is not None and self._executor is not None:
+                            messages = [
+                                (key, {**payload, "followed": True}) for key, payload in messages
+                            ]
+                            messages += await self._executor.completed_here(uow, done, handoff)
                     break
                 except Exception as exc:
+                    for claimed in handoff:
+                        self.abort(claimed)
                     delay = unavailable_delay(attempt)
                     if not database_unavailable(exc) or attempt >= RECORD_ATTEMPTS:
                         raise
@@ -507,6 +523,8 @@ class WorkerService:
                         delay,
                     )
                     await anyio.sleep(delay)
+            for claimed in handoff:
+                self.start(claimed)
             await publish_all(self._bus, messages)
 
     # -- artifacts ------------------------------------------------------------------------------

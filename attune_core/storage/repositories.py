@@ -558,6 +558,12 @@ class WorkflowExecutionRepository(Repository[WorkflowExecution]):
             statement = statement.with_for_update()
         return await self._one_or_none(statement)
 
+    async def lock_of_execution(self, execution_id: int) -> None:
+        """Lock the workflow state of execution ``execution_id`` without reading it (see
+        :meth:`find_by_execution`)."""
+        c = self.table.c
+        await self._execute(sa.select(c.id).where(c.execution == execution_id).with_for_update())
+
     async def add_decisions(self, id: int, decisions: Sequence[Mapping[str, Any]]) -> None:
         """Append the conductor's ``decisions`` to the log of workflow execution ``id``."""
         if decisions:
