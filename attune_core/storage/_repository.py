@@ -214,8 +214,12 @@ class Repository(Generic[E]):
         """Insert ``entity`` (its ``id`` unset) and return it as stored."""
         values = self._values_for_insert(entity)
         self.validate(values)
-        stored = await self._one_or_none(_prebuilt(self.table, "insert"), values)
-        assert stored is not None
+        row = (await self._execute(_prebuilt(self.table, "insert"), values)).one()
+        found = dict(row._mapping)
+        stored: E = self.entity(**found)
+        if "id" in found:
+            # Nobody else sees the row before the commit: a later change needs no locking read.
+            self._uow.rows[(self.table.name, found["id"])] = found
         await self._after_insert(stored)
         if self.announce is not None:
             self._uow.record_change(Change(self.announce, "created", stored, None))
