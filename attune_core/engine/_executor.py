@@ -568,6 +568,10 @@ class Executor:
         policies = await uow.policies.list_for_action_cached(finished.action_ref)
         if not policies:
             return []
+        if finished.action is not None:
+            # The order _apply_policies locks in (action, then its queue figures): the slot
+            # may be taken again in this transaction, while another schedules the action.
+            await uow.actions.lock(finished.action)
         waiting = await uow.executions.list_in_status([ExecutionStatus.REQUESTED])
         same_action = [e for e in waiting if e.action_ref == finished.action_ref]
         if finished.action is not None:
