@@ -27,7 +27,7 @@ async def test_upgrade_downgrade_upgrade(backend: str) -> None:
     async with temporary_store(backend, migrate_schema=False) as store:
         assert await migrate.current(store.engine) is None
         await migrate.upgrade(store.engine)
-        assert len(await _tables(store)) == 29
+        assert len(await _tables(store)) == 30
         await migrate.downgrade(store.engine)
         assert await _tables(store) == set()
         assert await migrate.current(store.engine) is None
