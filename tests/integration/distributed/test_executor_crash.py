@@ -33,6 +33,9 @@ async def test_executor_killed_mid_workflows(
     installation: tuple[Settings, dict[str, str]],
 ) -> None:
     settings, environ = installation
+    # No worker dies here: a heartbeat late under load (the cluster's 3 s limit) must not
+    # abandon runs and blur what the executor's death does.
+    environ = {**environ, "ATTUNE__WORKER__HEARTBEAT_STALE_AFTER": "60"}
     demo = settings.packs_base_dir / "demo"
     (demo / "actions" / "workflows" / "steps.workflow.yaml").write_text(STEPS_WORKFLOW)
     async with Cluster(settings, environ) as cluster:
