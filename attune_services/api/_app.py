@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import anyio
 from quart import Quart, Response, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, PathConverter
@@ -133,6 +134,9 @@ def _install_web_ui(app: Quart) -> None:
             return response
         if path.startswith("assets/"):
             raise NotFound()
-        response = await send_from_directory(root, "index.html")
+        # Read whole (a few hundred bytes) rather than streamed from an open file: a client
+        # that leaves before the body is sent must not leave the file open.
+        index = await anyio.Path(root / "index.html").read_bytes()
+        response = Response(index, mimetype="text/html")
         response.headers["Cache-Control"] = "no-cache"
         return response
