@@ -176,10 +176,6 @@ class _LiveWorkflow:
     generation: int
 
 
-async def _returning(messages: list[Publish]) -> list[Publish]:
-    return messages
-
-
 def _error(message: str) -> dict[str, Any]:
     return {"succeeded": False, "error": message}
 
@@ -296,7 +292,7 @@ class Executor:
         """
         made: list[Execution] = []
 
-        async def create_and_request(uow: UnitOfWork) -> list[Publish]:
+        async def create_and_request(uow: UnitOfWork, _handoff: list[Any] | None) -> list[Publish]:
             execution = await create(uow)
             made.append(execution)
             return [(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})]
@@ -310,11 +306,11 @@ class Executor:
 
     async def _unit(
         self,
-        work: Callable[[UnitOfWork], Awaitable[list[Publish]]],
+        work: Callable[[UnitOfWork, list[Any] | None], Awaitable[list[Publish]]],
         *,
         committed: Callable[[], object] | None = None,
     ) -> None:
-        """Run ``work`` in a transaction, then publish the messages it returned.
+        """Run ``work(uow, handoff)`` in a transaction, then publish the messages it returned.
 
         With a worker in this process, the executions ``work`` requested are scheduled (and
         claimed by that worker when it has a free slot) in the same transaction instead of
@@ -326,7 +322,8 @@ class Executor:
         handoff: list[Any] = []
         try:
             async with self._store.transaction() as uow:
-                messages = await work(uow)
+                # ``work`` may hand what it schedules to the local worker through ``handoff``.
+                messages = await work(uow, handoff if local is not None else None)
                 if local is not None:
                     messages = await self._schedule_requested(uow, messages, handoff)
         except BaseException:
@@ -357,13 +354,8 @@ class Executor:
         return out
 
     async def _on_requested(self, payload: Mapping[str, Any]) -> None:
-        requested: list[Publish] = [(RoutingKey.EXECUTION_REQUESTED, dict(payload))]
-        if self._local is not None and self._task_group is not None:
-            await self._unit(lambda uow: _returning(requested))
-            return
-        async with self._store.transaction() as uow:
-            messages = await self._schedule(uow, int(payload["execution_id"]))
-        await publish_all(self._bus, messages)
+        execution_id = int(payload["execution_id"])
+        await self._unit(lambda uow, handoff: self._schedule(uow, execution_id, handoff))
 
     async def _schedule(
         self, uow: UnitOfWork, execution_id: int, handoff: list[Any] | None = None
@@ -598,7 +590,7 @@ class Executor:
         ):
             return
 
-        async def advance(uow: UnitOfWork) -> list[Publish]:
+        async def advance(uow: UnitOfWork, _handoff: list[Any] | None) -> list[Publish]:
             execution = await uow.executions.find(execution_id)
             if execution is None or not execution.status.is_terminal:
                 return []
