@@ -1,7 +1,8 @@
 """PostgreSQL LISTEN/NOTIFY source for the notifier (``server.notification_source: postgresql``).
 
 Every row inserted into ``notification`` (the executors' recorder stores each notification
-once) is announced by a trigger of migration 0001: ``pg_notify('attune_notifications', id)``.
+once) is announced by a trigger (migrations 0001 and 0005):
+``pg_notify('attune_notifications', '<schema>:<id>')``.
 This source LISTENs on that channel and hands the rows' frames to the process's
 :class:`~attune_services.notifier.NotificationHub`, so every API replica and notifier sees
 every change whichever process made it, with the database as the only shared part.
@@ -16,8 +17,9 @@ Rules of this file:
    listened (ids above the highest seen) are read from the table and delivered: a restart of
    PostgreSQL loses no notification.
 3. A frame is delivered once: the ids delivered recently are remembered, so a row seen both in
-   the catch-up and in a late NOTIFY (or announced by another schema of the same database,
-   whose ids collide with ours) is not delivered again.
+   the catch-up and in a late NOTIFY is not delivered again. The channel is shared by every
+   schema of the database: announcements of another schema (another installation, whose ids
+   collide with ours) are ignored.
 """
 
 from __future__ import annotations
@@ -134,9 +136,14 @@ class PgNotificationSource:
         send, receive = anyio.create_memory_object_stream[int](100_000)
         lost = anyio.Event()
 
+        schema = self._schema or await connection.fetchval("SELECT current_schema()")
+
         def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            origin, _, row_id = payload.rpartition(":")
+            if origin and origin != schema:
+                return  # another installation sharing the database
             try:
-                send.send_nowait(int(payload))
+                send.send_nowait(int(row_id))
             except (ValueError, anyio.WouldBlock):
                 log.warning("notification LISTEN: payload %r dropped", payload)
             except (anyio.ClosedResourceError, anyio.BrokenResourceError):

@@ -376,7 +376,11 @@ async def test_a_sensor_that_ignores_sigterm_is_killed(attune: Attune) -> None:
     await attune.delete_rule("sensors.on_stubborn")
     await eventually(lambda: _true(not alive(pid)))
     assert time.monotonic() - started >= 1.5  # SIGTERM was ignored: SIGKILL after the grace
-    assert (await attune.sensor_status("sensors.stubborn")).state is SensorState.STOPPED
+
+    async def stopped() -> bool:  # recorded once the host has reaped the killed process
+        return (await attune.sensor_status("sensors.stubborn")).state is SensorState.STOPPED
+
+    await eventually(stopped, timeout=5)
 
 
 async def test_sensors_are_stopped_when_the_engine_stops(tmp_path: Path) -> None:
