@@ -3,9 +3,10 @@
 
 Rules of this file:
 
-1. Nothing blocks the event loop. The process is spawned and its pipes are read with anyio;
-   filesystem preparation (checks, the parameter file, the inline script) and log writing run in
-   a worker thread, once per run.
+1. Nothing blocks the event loop. The process is spawned and watched by
+   :class:`~attune_core.engine.worker._process.ChildProcess` (loop callbacks on its pidfd and
+   non-blocking pipes: no thread, no task per run); writing files (the parameter file, the
+   inline script) and parsing large outputs run in a worker thread.
 2. Every run ends in an :class:`ActionOutcome`; the runner never raises for anything the action or
    its runtime did wrong (missing interpreter, missing entry point, exec failure, crash, hang,
    binary output, 100 MB of output). Only cancellation of the caller propagates, and then the
@@ -17,27 +18,26 @@ Rules of this file:
 4. Each process is the leader of a new session, so its whole tree shares one process group: a
    timeout or a cancel sends SIGTERM to the group, waits ``kill_grace`` seconds for the process,
    then sends SIGKILL to the group (descendants that trapped SIGTERM included).
-5. Output is read concurrently on both pipes, each capped (see :class:`OutputCapture`). When the
+5. Output is read as it arrives on both pipes, each capped (see :class:`OutputCapture`). When the
    process has exited but descendants still hold its pipes, they get ``pipe_grace`` seconds,
    then the group is killed: what remains of the tree belongs to this execution.
 6. Output is handed to an :data:`OutputListener` while the process runs, when the caller gives
    one: masked (:class:`LiveText`), at most once per ``stream_interval`` with whatever arrived
    meanwhile (never a call per line), the first time only after one interval, so an action that
    ends sooner costs nothing more. A slow or failing listener never holds up the pipes (they
-   are read by other tasks) nor changes the outcome.
+   are read by loop callbacks) nor changes the outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import math
 import os
 import secrets
 import shutil
 import signal
 import stat
-import subprocess
 import tempfile
 import threading
 import time
@@ -61,6 +61,7 @@ from attune_core.engine.worker._output import (
     success_result,
 )
 from attune_core.engine.worker._params import build_inline_script, parameter_document
+from attune_core.engine.worker._process import ChildProcess
 from attune_core.engine.worker._runtime import (
     DependencySpec,
     InterpreterNotFound,
@@ -455,31 +456,46 @@ class ProcessRunner:
         state = _RunState()
         started = time.monotonic()
         try:
-            process = await anyio.open_process(
+            process = ChildProcess(
                 prepared.argv,
-                stdin=subprocess.PIPE if prepared.stdin_payload is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
                 cwd=prepared.cwd,
                 env=prepared.env,
-                start_new_session=True,
+                stdin_payload=prepared.stdin_payload,
+                stdout=stdout,
+                stderr=stderr,
             )
         except OSError as exc:
             reason = f"Cannot start {prepared.argv[0]}: {exc.strerror or exc}"
             logger.warning("execution cannot start: %s", reason, extra=log_extra)
             return _not_started(ExecutionStatus.FAILED, reason)
         logger.debug("execution process %s started", process.pid, extra=log_extra)
+        streaming: asyncio.Task[None] | None = None
         try:
-            live = None if on_output is None else (on_output, invocation.masked)
-            await self._supervise_process(
-                process, prepared, invocation.timeout, cancel_event, state, stdout, stderr, live
-            )
+            if on_output is not None and not await process.wait(self._stream_interval):
+                # Still running after one interval: its output is handed out while it runs
+                # (rule 6); a run that ends sooner costs nothing more.
+                streaming = asyncio.ensure_future(
+                    _stream_output(
+                        on_output, invocation.masked, (stdout, stderr), self._stream_interval
+                    )
+                )
+            await self._wait_or_terminate(process, invocation.timeout, cancel_event, state)
+            if not await process.wait_drained(self._pipe_grace):
+                # The process is gone but descendants still hold its pipes.
+                _signal_group(process.pid, signal.SIGKILL)
+                await process.wait_drained(self._pipe_grace)
         finally:
             with anyio.CancelScope(shield=True):
                 if process.returncode is None:
                     # Only reached when our caller was cancelled: take the tree down with us.
                     _signal_group(process.pid, signal.SIGKILL)
-                await process.aclose()
+                    await process.wait()
+                # If descendants escaped the group (setsid) while keeping the pipes, what they
+                # print from now on is not read.
+                process.close()
+                if streaming is not None:
+                    streaming.cancel()
+                    await asyncio.wait((streaming,))
         duration_ms = int((time.monotonic() - started) * 1000)
         exit_code = process.returncode
         assert exit_code is not None
@@ -493,86 +509,37 @@ class ProcessRunner:
         )
         return outcome
 
-    async def _supervise_process(
-        self,
-        process: anyio.abc.Process,
-        prepared: _Prepared,
-        limit: float | None,
-        cancel_event: anyio.Event | None,
-        state: _RunState,
-        stdout: OutputCapture,
-        stderr: OutputCapture,
-        live: tuple[OutputListener, tuple[str, ...]] | None,
-    ) -> None:
-        drained = anyio.Event()
-
-        async def drain_both() -> None:
-            async with anyio.create_task_group() as readers:
-                readers.start_soon(_drain, process.stdout, stdout)
-                readers.start_soon(_drain, process.stderr, stderr)
-            drained.set()
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(drain_both)
-            if prepared.stdin_payload is not None and process.stdin is not None:
-                tg.start_soon(_feed, process.stdin, prepared.stdin_payload)
-            start_streaming = None
-            if live is not None:
-
-                def start_streaming() -> None:
-                    tg.start_soon(_stream_output, *live, (stdout, stderr), self._stream_interval)
-
-            await self._wait_or_terminate(process, limit, cancel_event, state, start_streaming)
-            with anyio.move_on_after(self._pipe_grace):
-                await drained.wait()
-            if not drained.is_set():
-                # The process is gone but descendants still hold its pipes.
-                _signal_group(process.pid, signal.SIGKILL)
-                with anyio.move_on_after(self._pipe_grace):
-                    await drained.wait()
-            # Stops the stdin feeder and, if descendants escaped the group (setsid) while
-            # keeping the pipes, the readers too.
-            tg.cancel_scope.cancel()
-
     async def _wait_or_terminate(
         self,
-        process: anyio.abc.Process,
+        process: ChildProcess,
         limit: float | None,
         cancel_event: anyio.Event | None,
         state: _RunState,
-        start_streaming: Callable[[], None] | None = None,
     ) -> None:
-        waiting = anyio.move_on_after(limit if limit is not None and limit > 0 else math.inf)
-
-        async def watch_cancel(event: anyio.Event) -> None:
-            await event.wait()
-            state.reason = "cancel"
-            waiting.cancel()
-
-        async with anyio.create_task_group() as tg:
-            if cancel_event is not None:
-                tg.start_soon(watch_cancel, cancel_event)
-            with waiting:
-                if start_streaming is not None:
-                    # Streaming starts only for a run still going after one interval (rule 6);
-                    # a timer here costs less than a task that would sleep and be cancelled.
-                    with anyio.move_on_after(self._stream_interval):
-                        await process.wait()
-                    if process.returncode is None:
-                        start_streaming()
-                await process.wait()
-            tg.cancel_scope.cancel()
-        if process.returncode is not None and not waiting.cancelled_caught:
-            return
-        if process.returncode is not None:
-            # The process ended on its own in the same instant: its own exit code stands.
-            state.reason = None
+        timeout = limit if limit is not None and limit > 0 else None
+        if cancel_event is None:
+            exited = await process.wait(timeout)
+        else:
+            cancelled = asyncio.ensure_future(cancel_event.wait())
+            try:
+                exit_seen = asyncio.ensure_future(process.wait())
+                done, _ = await asyncio.wait(
+                    (exit_seen, cancelled), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                exit_seen.cancel()
+            finally:
+                cancelled.cancel()
+            exited = process.returncode is not None
+            if not exited and cancelled in done:
+                state.reason = "cancel"
+        if exited:
+            # Ended on its own (also in the same instant as a timeout or cancel: its own exit
+            # code stands).
             return
         if state.reason is None:
             state.reason = "timeout"
         _signal_group(process.pid, signal.SIGTERM)
-        with anyio.move_on_after(self._kill_grace):
-            await process.wait()
+        await process.wait(self._kill_grace)
         # Whatever is left of the tree (and the process itself if it ignored SIGTERM).
         _signal_group(process.pid, signal.SIGKILL)
         await process.wait()
@@ -689,16 +656,6 @@ def _build_outcome(
     )
 
 
-async def _drain(stream: anyio.abc.ByteReceiveStream | None, capture: OutputCapture) -> None:
-    if stream is None:
-        return
-    try:
-        async for chunk in stream:
-            capture.feed(chunk)
-    except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-        pass
-
-
 async def _stream_output(
     listener: OutputListener,
     masked: tuple[str, ...],
@@ -718,12 +675,3 @@ async def _stream_output(
                 except Exception:
                     logger.warning("output listener failed; the run goes on", exc_info=True)
         await anyio.sleep(interval)
-
-
-async def _feed(stream: anyio.abc.ByteSendStream, payload: bytes) -> None:
-    try:
-        await stream.send(payload)
-        await stream.aclose()
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-        # The action exited (or closed stdin) without reading its parameters: its choice.
-        pass
