@@ -569,13 +569,20 @@ def _not_started(status: ExecutionStatus, reason: str) -> ActionOutcome:
 
 
 def _write_logs(log_dir: Path, stdout: str, stderr: str) -> str | None:
-    """Write stdout.log and stderr.log; return the stderr log's path when there is stderr."""
+    """Write stdout.log and stderr.log, each only when the action printed something there
+    (a quiet action leaves no directory behind: creating one costs more than its run's
+    bookkeeping); return the stderr log's path when there is stderr."""
+    if not stdout and not stderr:
+        return None
     log_dir.mkdir(parents=True, exist_ok=True)
-    (log_dir / "stdout.log").write_text(stdout, encoding="utf-8", errors="replace")
+    if stdout:
+        (log_dir / "stdout.log").write_text(stdout, encoding="utf-8", errors="replace")
+    if not stderr:
+        return None
     stderr_path = log_dir / "stderr.log"
     stderr_path.write_text(stderr, encoding="utf-8", errors="replace")
     os.chmod(stderr_path, stat.S_IRUSR | stat.S_IWUSR)
-    return str(stderr_path) if stderr else None
+    return str(stderr_path)
 
 
 def _build_outcome(

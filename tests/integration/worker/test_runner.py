@@ -559,6 +559,18 @@ async def test_logs_are_written_when_a_log_dir_is_given(
     assert (log_dir / "stdout.log").read_text() == "out\n"
 
 
+async def test_a_quiet_action_leaves_no_log_files(runner: ProcessRunner, tmp_path: Path) -> None:
+    log_dir = tmp_path / "logs" / "43"
+    outcome = await runner.run(adhoc("true", log_dir=log_dir))
+    assert outcome.status is ExecutionStatus.COMPLETED
+    assert "stderr_log" not in outcome.result
+    assert not log_dir.exists()
+    printed = tmp_path / "logs" / "44"
+    outcome = await runner.run(adhoc("echo out", log_dir=printed))
+    assert "stderr_log" not in outcome.result
+    assert sorted(p.name for p in printed.iterdir()) == ["stdout.log"]
+
+
 # -- timeout, cancel, process groups ---------------------------------------------------------
 
 TREE = (
