@@ -13,8 +13,10 @@ milliseconds (``ProcessRunner`` rule 6). Rules of this file:
    table). A frame carries where the new text is (``position``, ``length``), not the text: it
    stays small whatever the action prints (PostgreSQL's NOTIFY limit is 8000 bytes), and a
    reader fetches the text from the database.
-3. Once the outcome is recorded, :meth:`ExecutionOutput.discard` deletes the rows: the result
-   and the log files hold the whole output from then on. A failure to stream or to discard is
+3. The transaction recording the outcome replaces the streamed rows with the final stderr
+   (:meth:`ExecutionOutput.settle`): one row at position 0, none when the run printed nothing
+   there. The result holds stdout; the worker's log files are local to it, so the final stderr
+   stays in the database, where an API on another machine reads it. A failure to stream is
    logged and never changes the run.
 """
 
@@ -28,7 +30,7 @@ from typing import Any
 from attune_core.bus import RoutingKey
 from attune_core.model import LogChunk
 from attune_core.ports import Bus
-from attune_core.storage import Store
+from attune_core.storage import Store, UnitOfWork
 
 __all__ = ["LOG_NOTIFICATION", "ExecutionOutput", "LiveLogs", "log_frame"]
 
@@ -77,6 +79,18 @@ class ExecutionOutput:
             await self._bus.publish(
                 RoutingKey.NOTIFICATION_CREATED, log_frame(self.execution_id, chunk, now)
             )
+
+    async def settle(self, uow: UnitOfWork, stderr: str) -> None:
+        """In the transaction recording the outcome: the streamed rows give way to the final
+        stderr (rule 3); no statement for a run that streamed nothing and printed no stderr."""
+        if self.written:
+            await uow.execution_logs.delete(self.execution_id)
+            uow.after_commit(self._settled)
+        if stderr:
+            await uow.execution_logs.append(self.execution_id, [LogChunk("stderr", 0, stderr)])
+
+    def _settled(self) -> None:
+        self.written = False
 
     async def discard(self) -> None:
         """Delete the streamed rows (once the outcome is recorded); nothing if none."""

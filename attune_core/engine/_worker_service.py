@@ -33,7 +33,7 @@ import attrs
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
 from attune_core.engine._executor import Executor, finish_execution
-from attune_core.engine._live_logs import LiveLogs
+from attune_core.engine._live_logs import ExecutionOutput, LiveLogs
 from attune_core.engine._messages import (
     ANY_RUNTIME,
     Publish,
@@ -474,12 +474,14 @@ class WorkerService:
             outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:
             self._running.pop(execution_id, None)
-        await self._record(running, outcome)
-        await output.discard()  # after the outcome: readers switch to the result first
+        await self._record(running, outcome, output)
+        await output.discard()  # only if settling it with the outcome failed
         if invocation.artifacts_dir is not None:
             await self._collect_artifacts(running, invocation.artifacts_dir)
 
-    async def _record(self, execution: Execution, outcome: ActionOutcome) -> None:
+    async def _record(
+        self, execution: Execution, outcome: ActionOutcome, output: ExecutionOutput | None = None
+    ) -> None:
         changes: dict[str, Any] = {}
         if execution.workflow_task is not None:
             task = dict(execution.workflow_task)
@@ -504,6 +506,9 @@ class WorkerService:
                             expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
                             **changes,
                         )
+                        if output is not None:
+                            # Streamed rows give way to the final stderr, for any API to read.
+                            await output.settle(uow, outcome.stderr)
                         if done is not None and self._executor is not None:
                             messages = [
                                 (key, {**payload, "followed": True}) for key, payload in messages

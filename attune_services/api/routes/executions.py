@@ -359,18 +359,24 @@ class _Log:
 
 
 async def _read_log(call: Call, id: int, stream: str, start: int) -> _Log:
-    """The log from offset ``start``: the chunks the worker streamed while the execution runs,
-    the result and log files once it ended (streamed chunks again if those hold nothing: a
-    worker that died mid-run leaves its chunks)."""
+    """The log from offset ``start``: the chunks the worker streamed while the execution runs;
+    once it ended, the result's stdout and the stderr log file when this process can read it,
+    else the database's rows: the final stderr the worker stored with the outcome (its files
+    may be on another machine), or what a worker that died mid-run streamed."""
+    content, truncated = "", False
     async with call.ctx.store.read() as uow:
-        # Chunks first: the worker deletes them after the outcome is recorded, so chunks read
-        # before a status that is still running are whole.
+        # Chunks first: the outcome's transaction replaces them, so chunks read before a
+        # status that is still running are whole.
         chunks = await uow.execution_logs.read(id, stream, start)
         execution = await uow.executions.get(id)
+        if execution.status.is_terminal:
+            content, truncated = _log_text(execution, stream)
+            if not content:
+                # Read again: the chunks above may predate the outcome's commit.
+                chunks = await uow.execution_logs.read(id, stream, start)
     call.require(EX, R, pack_of_ref(execution.action_ref))
     if not execution.status.is_terminal:
         return _Log(_joined(chunks, start), False, False, execution.status)
-    content, truncated = _log_text(execution, stream)
     if not content and chunks:
         return _Log(_joined(chunks, start), False, True, execution.status)
     return _Log(content[start:], truncated, True, execution.status)

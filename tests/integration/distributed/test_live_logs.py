@@ -1,10 +1,11 @@
 """Logs while an execution runs, distributed: the worker is its own process with its own data
 directory (the API cannot read its files), the API gets notifications through PostgreSQL
 LISTEN/NOTIFY. The first line of a running action is served by the API's SSE stream before
-the action ends, masked."""
+the action ends, masked; once it ended, its stderr is served from the database."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,17 @@ async def test_a_running_actions_output_reaches_an_api_on_another_data_dir(
                 assert so_far["content"].startswith("first line for cluster\n")
                 gate.touch()
             final = [d for n, d in events if n == "message"][-1]
+            # The worker's stderr.log is on its own data dir, here on the same machine: gone,
+            # as for an API on another machine. The API serves the final stderr the worker
+            # stored with the outcome (and the streamed rows are gone).
+            shutil.rmtree(tmp_path / "worker-data" / "logs")
+            stderr = (await http.get(f"{base}/logs/stderr")).json()["data"]
+            assert (stderr["content"], stderr["complete"]) == ("warming up\n", True)
+            tail = (await http.get(f"{base}/logs/stderr", params={"offset": 8})).json()["data"]
+            assert tail["content"] == "up\n"
+            async with cluster.store.read() as uow:
+                rows = await uow.execution_logs.read(execution_id, "stdout")
+            assert rows == []
             # the chunks were announced like every change (the recorder stored the frames
             # that PostgreSQL NOTIFY announced to the API)
             async with cluster.store.read() as uow:
