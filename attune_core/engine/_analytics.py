@@ -161,7 +161,10 @@ class Analytics:
                     .group_by(e.c.status)
                 )
             ).all()
-        counts = {(s.value if hasattr(s, "value") else str(s)): int(n) for s, n in rows}
+        counts = {
+            (status.value if hasattr(status, "value") else str(status)): int(count)
+            for status, count in (tuple(row) for row in rows)
+        }
         total = sum(counts.values())
         failed = counts.get("failed", 0) + counts.get("abandoned", 0)
         timeout = counts.get("timeout", 0)

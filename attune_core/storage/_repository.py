@@ -18,10 +18,8 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-import anyio
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from attune_core.errors import NotFound, ValidationError
 from attune_core.model import HistoryOperation
@@ -30,7 +28,7 @@ from attune_core.storage._errors import translate_errors
 from attune_core.storage._history import HistorySpec, history_row
 
 if TYPE_CHECKING:
-    from attune_core.storage._store import UnitOfWork
+    from attune_core.storage._store import UnitConnection, UnitOfWork
 
 __all__ = ["Change", "RefRepository", "Repository"]
 
@@ -120,7 +118,7 @@ class Repository(Generic[E]):
     # -- plumbing ---------------------------------------------------------------------------
 
     @property
-    def _conn(self) -> AsyncConnection:
+    def _conn(self) -> UnitConnection:
         return self._uow.connection
 
     @property
@@ -137,9 +135,7 @@ class Repository(Generic[E]):
     async def _execute(
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
-        # A statement is never interrupted half-way: cancelling the driver mid-call leaves its
-        # connection unusable (and SQLite's write lock held). Statements are short; the
-        # cancellation lands at the next await, and the transaction then rolls back cleanly.
+        # A statement is never interrupted half-way (_connections.py, rule 1).
         if isinstance(statement, sa.UpdateBase):
             table = getattr(statement, "table", None)
             name = getattr(table, "name", None)
@@ -150,9 +146,7 @@ class Repository(Generic[E]):
                 # An UPDATE or DELETE the row cache did not see: forget the table's rows.
                 self._forget_rows(name)
         with translate_errors(self.name):
-            with anyio.CancelScope(shield=True):
-                result = await self._conn.execute(statement, parameters)
-            return result  # noqa: RET504 (returning inside the shield confuses type checkers)
+            return await self._conn.execute(statement, parameters)
 
     def _forget_rows(self, table_name: str) -> None:
         rows = self._uow.rows
@@ -481,9 +475,7 @@ class Repository(Generic[E]):
         if isinstance(statement, sa.UpdateBase):
             self._uow.written.add(self.table.name)
         with translate_errors(self.name):
-            with anyio.CancelScope(shield=True):
-                result = await self._conn.execute(statement, parameters)
-            return result  # noqa: RET504
+            return await self._conn.execute(statement, parameters)
 
     def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """Adjust the values of a tracked change knowing the old row (override point)."""

@@ -25,7 +25,7 @@ import anyio
 import anyio.lowlevel
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from attune_core.clock import utcnow
 from attune_core.config import DatabaseSettings
@@ -33,13 +33,27 @@ from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
 from attune_core.storage._catalogue import MISSING, Catalogue, stamp_statement
-from attune_core.storage._engine import READ_ONLY, create_engine, normalise_url
+from attune_core.storage._connections import (
+    DriverConnection,
+    InlineConnection,
+    create_inline_engine,
+)
+from attune_core.storage._engine import (
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_engine,
+    normalise_url,
+)
 from attune_core.storage._errors import translate_errors
 from attune_core.storage._execution_logs import ExecutionLogRepository
 from attune_core.storage._leases import LeaseRepository
 from attune_core.storage._repository import Change
 
-__all__ = ["Store", "UnitOfWork"]
+__all__ = ["Store", "UnitConnection", "UnitOfWork"]
+
+# What a unit of work runs its statements on (_connections.py): SQLite inline, or PostgreSQL
+# through the async driver.
+UnitConnection = InlineConnection | DriverConnection
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +63,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        connection: AsyncConnection,
+        connection: UnitConnection,
         now: Callable[[], datetime],
         catalogue: Catalogue | None = None,
     ) -> None:
@@ -89,7 +103,7 @@ class UnitOfWork:
 
         while self._history:
             name, rows = self._history.popitem()
-            with translate_errors(name), anyio.CancelScope(shield=True):
+            with translate_errors(name):
                 await self.connection.execute(metadata.tables[name].insert(), rows)
 
     async def cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
@@ -102,7 +116,7 @@ class UnitOfWork:
             return await load()
         if catalogue.shared and not self._stamp_checked:
             self._stamp_checked = True
-            with translate_errors("catalogue"), anyio.CancelScope(shield=True):
+            with translate_errors("catalogue"):
                 stamp = tuple((await self.connection.execute(stamp_statement())).one())
             catalogue.observe_stamp(stamp)
             # The loads below run after the stamp was read, so they see at least what it saw.
@@ -242,6 +256,8 @@ class Store:
         # acquiring the lock after its task is gone; the busy timeout remains for writers in
         # other processes.
         self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
+        # SQLite's units of work run on synchronous connections called inline (_connections.py).
+        self._inline = create_inline_engine(engine.url) if engine.dialect.name == "sqlite" else None
         read_options: dict[str, Any] = {READ_ONLY: True}
         if engine.dialect.name != "sqlite":
             read_options["isolation_level"] = "AUTOCOMMIT"
@@ -333,6 +349,8 @@ class Store:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._inline is not None:
+            self._inline.dispose()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -345,30 +363,40 @@ class Store:
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """A unit of work that commits when the block ends and rolls back on an exception.
 
-        Ending the transaction (commit, rollback, returning the connection) is shielded from
-        cancellation: a task cancelled mid-transaction must still release its connection and,
-        on SQLite, the database's write lock, or every other writer would wait behind it.
+        Ending the transaction (commit, rollback, returning the connection) is never cut short
+        by a cancellation (_connections.py, rule 1): a task cancelled mid-transaction still
+        releases its connection and, on SQLite, the database's write lock, or every other
+        writer would wait behind it.
         """
-        async with self._writer(), self._connection(self.engine) as conn:
-            with anyio.CancelScope(shield=True):
-                transaction = await conn.begin()
-            uow = UnitOfWork(conn, self._now, self.catalogue)
+        lock = self._write_lock
+        if lock is not None:
+            # Acquiring yields to the loop even when the lock is free: a task that loops over
+            # transactions (a heartbeat on a fake clock) lets the others run.
+            await lock.acquire()
+        try:
+            conn = await self._connect(read_only=False, checkpoint=False)
             try:
-                yield uow
-                await uow.flush_history()
-            except BaseException:
-                with anyio.CancelScope(shield=True):
+                transaction = await conn.begin()
+                uow = UnitOfWork(conn, self._now, self.catalogue)
+                try:
+                    yield uow
+                    await uow.flush_history()
+                except BaseException:
                     await transaction.rollback()
-                raise
-            with anyio.CancelScope(shield=True):
+                    raise
                 await transaction.commit()
-            if uow.catalogue_written:
-                self.catalogue.invalidate()
-            for name in uow.written:
-                self._writes[name] = self._writes.get(name, 0) + 1
-            for callback in uow._after_commit:
-                callback()
-            changes = uow.changes
+            finally:
+                await conn.close()
+        finally:
+            if lock is not None:
+                lock.release()
+        if uow.catalogue_written:
+            self.catalogue.invalidate()
+        for name in uow.written:
+            self._writes[name] = self._writes.get(name, 0) + 1
+        for callback in uow._after_commit:
+            callback()
+        changes = uow.changes
         if changes and self._listeners:
             with anyio.CancelScope(shield=True):
                 for listener in self._listeners:
@@ -378,14 +406,6 @@ class Store:
                         log.exception("a commit listener failed")
 
     @asynccontextmanager
-    async def _writer(self) -> AsyncIterator[None]:
-        if self._write_lock is None:
-            yield
-            return
-        async with self._write_lock:
-            yield
-
-    @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         """A read-only unit of work (no write lock on SQLite); changes are rolled back.
 
@@ -393,25 +413,24 @@ class Store:
         snapshot anyway, so a transaction around reads would only add BEGIN and ROLLBACK, two
         round trips per unit of work. SQLite's deferred transaction keeps one snapshot.
         """
-        async with self._connection(self._read_engine) as conn:
-            with anyio.CancelScope(shield=True):
-                transaction = await conn.begin()
+        conn = await self._connect(read_only=True, checkpoint=True)
+        try:
+            transaction = await conn.begin()
             try:
                 yield UnitOfWork(conn, self._now, self.catalogue)
             finally:
-                with anyio.CancelScope(shield=True):
-                    await transaction.rollback()
-
-    @asynccontextmanager
-    async def _connection(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        if self._write_lock is not None:
-            # SQLite statements run inline and never suspend: yield to the loop once per unit
-            # of work, as a round trip to a driver thread or a server would, so a task that
-            # loops over transactions (a heartbeat on a fake clock) lets the others run.
-            await anyio.lowlevel.checkpoint()
-        conn = await engine.connect()
-        try:
-            yield conn
+                await transaction.rollback()
         finally:
-            with anyio.CancelScope(shield=True):
-                await conn.close()
+            await conn.close()
+
+    async def _connect(self, *, read_only: bool, checkpoint: bool) -> UnitConnection:
+        if self._inline is None:
+            return await DriverConnection.open(self._read_engine if read_only else self.engine)
+        if checkpoint:
+            # SQLite statements run inline and never suspend: yield to the loop once per unit
+            # of work, as a round trip to a server would, so a task that loops over reads lets
+            # the others run.
+            await anyio.lowlevel.checkpoint()
+        return InlineConnection(
+            self._inline, read_only=read_only, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS
+        )
