@@ -69,6 +69,12 @@ echo after-gate; seq 300`,
     expect(existsSync(gate)).toBe(false);
     await expect(page.getByTestId("execution-status")).toHaveText("running");
     await expect(page.getByText("following…")).toBeVisible();
+    // Other executions change meanwhile (as on a busy system): each notification refreshes the
+    // page's execution queries (seen as a re-read of this execution), but not the log.
+    await expect(page.getByTitle("Live updates connected")).toBeVisible();
+    const refreshed = page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/executions/${id}`);
+    await waitEnded(api, (await execute(api, "core.noop")).id);
+    await refreshed;
     // followed over the SSE stream, not by re-reading the log again and again
     expect(reads.filter((path) => path.endsWith("/stream")).length).toBeGreaterThanOrEqual(1);
     expect(reads.filter((path) => !path.endsWith("/stream")).length).toBeLessThanOrEqual(1);

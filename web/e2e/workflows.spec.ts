@@ -21,12 +21,29 @@ async function makePack(api: import("@playwright/test").APIRequestContext): Prom
 
 /** Drag from the centre of one element to a point, with intermediate moves (xyflow listens to pointer events). */
 async function dragTo(page: Page, from: Locator, to: { x: number; y: number }) {
+  // hover waits until the element is laid out and the one under the pointer
+  await from.hover();
   const box = (await from.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 2 + 5, { steps: 2 });
   await page.mouse.move(to.x, to.y, { steps: 8 });
   await page.mouse.up();
+}
+
+/**
+ * The middle of an SVG path (the `path` inside `element`, or `element` itself), relative to the
+ * element's box: a position for `locator.click`, which then waits until the element is laid out,
+ * stable and the one hit at that point.
+ */
+async function middleOf(element: Locator, path?: string): Promise<{ x: number; y: number }> {
+  const box = (await element.boundingBox())!;
+  const mid = await element.evaluate((el, selector) => {
+    const line = (selector ? el.querySelector(selector) : el) as SVGPathElement;
+    const p = line.getPointAtLength(line.getTotalLength() / 2);
+    const m = line.getScreenCTM()!;
+    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+  }, path);
+  return { x: mid.x - box.x, y: mid.y - box.y };
 }
 
 test("build a two-task workflow: drag, connect, fill inputs, save, run and see it complete", async ({ signedIn: page, api }) => {
@@ -160,16 +177,14 @@ test("an edge waypoint added and dragged in the builder is saved in __chart_meta
   await page.goto(`/actions/workflows/${pack}.bend/edit`);
   await expect(page.getByTestId("task-second")).toBeVisible();
 
-  // select the edge, then double-click its middle to add a waypoint
-  const edge = page.locator(".react-flow__edge-path").first();
-  const mid = await edge.evaluate((el) => {
-    const path = el as SVGPathElement;
-    const p = path.getPointAtLength(path.getTotalLength() / 2);
-    const m = path.getScreenCTM()!;
-    return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
-  });
-  await page.mouse.click(mid.x, mid.y);
-  await page.mouse.dblclick(mid.x, mid.y);
+  // select the edge, then double-click the selected edge's middle to add a waypoint, as its
+  // hint says. Only the selected edge takes the double-click: wait until it is drawn (a
+  // double-click right after the selecting click can land before that render on a busy machine).
+  const edge = page.locator(".react-flow__edge").first();
+  await edge.click({ position: await middleOf(edge, ".react-flow__edge-path") });
+  await expect(page.getByText("Double-click the selected edge to add a waypoint")).toBeVisible();
+  const selected = page.locator("path").filter({ has: page.locator("title", { hasText: "Double-click to add a waypoint" }) });
+  await selected.dblclick({ position: await middleOf(selected) });
   const waypoint = page.locator("circle").filter({ has: page.locator("title", { hasText: "Drag to move the waypoint" }) });
   await expect(waypoint).toHaveCount(1);
   await page.getByRole("tab", { name: "YAML" }).click();

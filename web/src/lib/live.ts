@@ -33,12 +33,14 @@ const KEYS: Record<string, string[]> = {
   inquiry: ["inquiries", "executions"],
   workflow_execution: ["executions"],
   // a running execution's output: the log panel follows it over SSE, nothing else to refresh
+  // (its query key, ["execution_logs", ...], is outside "executions" for the same reason)
   execution_log: [],
   worker: ["workers"],
   sensor: ["sensors"],
 };
 
-function dispatch(n: Notification): void {
+/** Apply one notification: invalidate the queries of its entity type, then call the listeners. */
+export function dispatch(n: Notification): void {
   for (const key of KEYS[n.entity_type] ?? [`${n.entity_type}s`]) {
     void queryClient.invalidateQueries({ queryKey: [key] });
   }

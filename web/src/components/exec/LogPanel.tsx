@@ -3,6 +3,10 @@
 // at most five times a second, masked), then the whole log arrives and the stream ends. If the
 // stream cannot be opened (an expired token, a proxy that buffers), the log is re-read every
 // 1.5 s instead. The view follows the end unless the user scrolls up.
+//
+// The log's query key is not under ["executions", ...]: the live socket invalidates every
+// "executions" query on each notification about any execution, and a busy system would have
+// the panel re-read the whole log on each of them while the SSE stream already follows it.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import type { Schemas } from "@/api/client";
@@ -21,9 +25,14 @@ interface Live {
   content: string;
 }
 
+/** The cached log of one stream; `execution_log` notifications refresh nothing (src/lib/live.ts). */
+export function logQueryKey(id: number, stream: Stream) {
+  return ["execution_logs", id, stream];
+}
+
 function useLiveLog(id: number, stream: Stream, running: boolean) {
   const client = useQueryClient();
-  const queryKey = ["executions", id, "logs", stream];
+  const queryKey = logQueryKey(id, stream);
   const key = `${id}:${stream}`;
   const [live, setLive] = useState<Live | null>(null);
   const [polling, setPolling] = useState(false);
