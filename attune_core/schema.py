@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 import jsonschema
+import orjson
 from jsonschema import Draft202012Validator
 
 from attune_core.errors import ValidationError
@@ -486,17 +487,49 @@ def parameter_problems(
         values = {}
     if not isinstance(values, Mapping):
         return {}, [ParameterProblem("", f"must be an object, not {_json_type(values)}")]
+    checker = _checker(schema, allow_unknown)
+    completed = _defaults(checker.flat, values)
+    problems: list[ParameterProblem] = []
+    for error in checker.validator.iter_errors(completed):
+        problems.extend(_problems_of(error, checker.secrets))
+    problems.sort(key=lambda p: p.field)
+    return completed, problems
+
+
+@attrs.frozen
+class _Checker:
+    """A schema made ready to check values against: what every execution of an action needs."""
+
+    flat: Mapping[str, Any]
+    validator: Draft202012Validator
+    secrets: frozenset[str]
+
+
+_CHECKERS: dict[tuple[bytes, bool], _Checker] = {}
+_CHECKERS_KEPT = 1024  # distinct schemas remembered (actions and workflows of loaded packs)
+
+
+def _checker(schema: Mapping[str, Any] | None, allow_unknown: bool) -> _Checker:
+    """The checker of ``schema``, built once per distinct schema (keyed by its content, so a
+    schema changed in place or re-registered gets its own)."""
+    try:
+        key = (orjson.dumps(schema, option=orjson.OPT_SORT_KEYS), allow_unknown)
+    except TypeError:  # not JSON (a schema built in Python with odd values): not cached
+        return _build_checker(schema, allow_unknown)
+    checker = _CHECKERS.get(key)
+    if checker is None:
+        if len(_CHECKERS) >= _CHECKERS_KEPT:
+            _CHECKERS.clear()
+        checker = _CHECKERS[key] = _build_checker(schema, allow_unknown)
+    return checker
+
+
+def _build_checker(schema: Mapping[str, Any] | None, allow_unknown: bool) -> _Checker:
     flat = normalize_schema(schema)
-    completed = _defaults(flat, values)
     json_schema = _object_schema(flat)
     if not allow_unknown:
         json_schema["additionalProperties"] = False
-    secrets = set(secret_fields(flat))
-    problems: list[ParameterProblem] = []
-    for error in Draft202012Validator(json_schema).iter_errors(completed):
-        problems.extend(_problems_of(error, secrets))
-    problems.sort(key=lambda p: p.field)
-    return completed, problems
+    return _Checker(flat, Draft202012Validator(json_schema), frozenset(secret_fields(flat)))
 
 
 def validate_parameters(
@@ -573,7 +606,7 @@ def _mask(params: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any
 
 
 def _problems_of(
-    error: jsonschema.ValidationError, secrets: set[str]
+    error: jsonschema.ValidationError, secrets: frozenset[str]
 ) -> Iterator[ParameterProblem]:
     where = _field(error.absolute_path)
     limit: Any = error.validator_value
@@ -642,7 +675,7 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _is_secret(field: str, secrets: set[str]) -> bool:
+def _is_secret(field: str, secrets: frozenset[str]) -> bool:
     plain = re.sub(r"\[\d+\]", "", field)
     return any(plain == s or plain.startswith(f"{s}.") for s in secrets)
 

@@ -132,6 +132,18 @@ class InlineConnection:
         """The first column of the first row of ``statement``'s result."""
         return await self._run(self.sync_connection.scalar, statement, parameters)
 
+    @property
+    def reusable(self) -> bool:
+        """True when no transaction is open and the connection is sound: it can serve the
+        next unit of work as it is."""
+        connection = self.sync_connection
+        return not (
+            connection.closed
+            or connection.invalidated
+            or connection.in_transaction()
+            or self._driver.in_transaction
+        )
+
     async def close(self) -> None:
         """Return the connection to the pool (rolling back what was not committed)."""
         self.sync_connection.close()

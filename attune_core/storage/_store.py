@@ -258,6 +258,9 @@ class Store:
         self._write_lock = anyio.Lock() if engine.dialect.name == "sqlite" else None
         # SQLite's units of work run on synchronous connections called inline (_connections.py).
         self._inline = create_inline_engine(engine.url) if engine.dialect.name == "sqlite" else None
+        # The writer's connection, kept between write transactions (they are serialised by
+        # the write lock): no pool checkout and return per transaction.
+        self._idle_writer: InlineConnection | None = None
         read_options: dict[str, Any] = {READ_ONLY: True}
         if engine.dialect.name != "sqlite":
             read_options["isolation_level"] = "AUTOCOMMIT"
@@ -349,6 +352,9 @@ class Store:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._idle_writer is not None:
+            await self._idle_writer.close()
+            self._idle_writer = None
         if self._inline is not None:
             self._inline.dispose()
         await self.engine.dispose()
@@ -386,7 +392,10 @@ class Store:
                     raise
                 await transaction.commit()
             finally:
-                await conn.close()
+                if isinstance(conn, InlineConnection) and conn.reusable:
+                    self._idle_writer = conn
+                else:
+                    await conn.close()
         finally:
             if lock is not None:
                 lock.release()
@@ -426,6 +435,9 @@ class Store:
     async def _connect(self, *, read_only: bool, checkpoint: bool) -> UnitConnection:
         if self._inline is None:
             return await DriverConnection.open(self._read_engine if read_only else self.engine)
+        if not read_only and self._idle_writer is not None:
+            conn, self._idle_writer = self._idle_writer, None
+            return conn
         if checkpoint:
             # SQLite statements run inline and never suspend: yield to the loop once per unit
             # of work, as a round trip to a server would, so a task that loops over reads lets
