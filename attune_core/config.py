@@ -343,6 +343,9 @@ class MessageQueueSettings:
             executors take its message as lost and publish it again (``attune serve
             executor``): a process killed between a commit and its publish loses nothing.
         reconcile_interval: Seconds between the executors' looks for such work.
+        announce_events: Publish ``event.created`` and ``enforcement.created`` for each event
+            (distributed services). No Attune service consumes them (the notifications carry
+            the same news), so they are off unless another program binds a queue to them.
     """
 
     url: str = attrs.field(default="", validator=_amqp_url, metadata=_URL)
@@ -355,6 +358,7 @@ class MessageQueueSettings:
     # for work that is only slow; a lost message costs at most about a minute and a half.
     reconcile_after: float = attrs.field(default=60.0, validator=_positive)
     reconcile_interval: float = attrs.field(default=20.0, validator=_positive)
+    announce_events: bool = False
 
     @property
     def in_memory(self) -> bool:

@@ -77,7 +77,8 @@ class Traffic:
     Logged (``attune.traffic`` lines) when the service stops and on ``SIGUSR1``. Database round
     trips are counted as the driver makes them on PostgreSQL with asyncpg: one per statement,
     one for ``BEGIN`` and one for ``COMMIT``/``ROLLBACK`` per transaction, and one per pool
-    checkout (the pre-ping that finds dead connections after a database restart).
+    checkout (the pre-ping that finds dead connections after a database restart). A read
+    (``Store.read``) runs in autocommit: asyncpg sends it no ``BEGIN`` and no ``ROLLBACK``.
     """
 
     def __init__(self, store: Store, bus: RabbitMQBus) -> None:
@@ -93,8 +94,9 @@ class Traffic:
     def _on_statement(self, *_args: Any) -> None:
         self.statements += 1
 
-    def _on_begin(self, *_args: Any) -> None:
-        self.transactions += 1
+    def _on_begin(self, connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.transactions += 1
 
     def _on_checkout(self, *_args: Any) -> None:
         self.checkouts += 1
@@ -212,8 +214,16 @@ async def serve_sensor(
         clock = SystemClock()
         leases = LeaseKeeper(store, ttl=settings.sensor.lease_ttl)
         box = SecretBox(settings.security.encryption_key)
-        # One intake for the timers and the sensors: their events share transactions.
-        intake = EventIntake(store, bus, clock, secret_box=box)
+        # One intake for the timers and the sensors: their events share transactions, and
+        # the executions they request that need only a worker are dispatched from there.
+        intake = EventIntake(
+            store,
+            bus,
+            clock,
+            secret_box=box,
+            schedule=Executor(store, bus, clock).schedule_created,
+            announce=settings.message_queue.announce_events,
+        )
         timers = TimerHost(
             store,
             bus,

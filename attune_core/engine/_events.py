@@ -194,6 +194,12 @@ async def _lookup(
     return trigger, rule_ref, source
 
 
+# In a batch's transaction, after its events are stored: the messages decided -> those to
+# publish after the commit (EventIntake's ``schedule``).
+Schedule = Callable[[UnitOfWork, list[Publish]], Awaitable[list[Publish]]]
+# Messages for observers outside Attune only (EventIntake's ``announce``).
+_OBSERVED_ONLY = frozenset({RoutingKey.EVENT_CREATED, RoutingKey.ENFORCEMENT_CREATED})
+
 # In the transaction that stores an event, before it is: raise to refuse the event (having
 # written nothing), e.g. a timer recording its slot in its lease, conditionally on holding it.
 Guard = Callable[[UnitOfWork], Awaitable[None]]
@@ -256,15 +262,36 @@ class EventIntake:
     Once a batch has taken an event, the event is stored even if its caller is cancelled
     meanwhile (the batch holds other callers' events too, and a source stopping must not
     lose what it already handed over).
+
+    Args:
+        store: The database.
+        bus: The message bus.
+        clock: Time.
+        secret_box: Decrypts the keys rules' pack config references (rule 5).
+        schedule: Called in each batch's transaction with the messages decided, returns
+            those to publish instead: a distributed service schedules there the executions
+            that need only a worker (``Executor.schedule_created``).
+        announce: Publish ``event.created`` and ``enforcement.created``. No Attune service
+            consumes them (the notifications carry the same news), so the distributed
+            services publish them only when ``message_queue.announce_events`` is set.
     """
 
     def __init__(
-        self, store: Store, bus: Bus, clock: Clock, *, secret_box: SecretBox | None = None
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        *,
+        secret_box: SecretBox | None = None,
+        schedule: Schedule | None = None,
+        announce: bool = True,
     ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
         self._box = secret_box
+        self._schedule = schedule
+        self._announce = announce
         self._pending: list[_Submitted] = []
         self._leader = anyio.Lock()
         self.transactions = 0  # how many it ran (events / transactions = the batching)
@@ -368,6 +395,8 @@ class EventIntake:
                     )
                     stored.append((accepted, events))
                     messages += published
+                if self._schedule is not None and messages:
+                    messages = await self._schedule(uow, messages)
         except Exception as exc:
             for group in groups:
                 for item in group:
@@ -376,6 +405,8 @@ class EventIntake:
         for accepted, events in stored:
             for item, event in zip(accepted, events, strict=True):
                 item.event, item.error = event, None
+        if not self._announce:
+            messages = [m for m in messages if m[0] not in _OBSERVED_ONLY]
         await publish_all(self._bus, messages)
         return True
 

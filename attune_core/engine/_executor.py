@@ -353,6 +353,97 @@ class Executor:
                 out.append((key, payload))
         return out
 
+    async def schedule_created(self, uow: UnitOfWork, messages: list[Publish]) -> list[Publish]:
+        """Schedule, in the transaction that created them, the executions ``messages`` request
+        that need nothing but a worker; returns the messages to publish after the commit.
+
+        For a process that creates executions without an executor of its own (the API, a
+        sensor host, in distributed mode): such an execution goes ``requested -> scheduled``
+        in the creating transaction and its dispatch replaces ``execution.requested``, saving
+        the executor a message and a transaction. Anything else keeps its
+        ``execution.requested`` for the executor service, which alone starts workflows and
+        inquiries, applies policies and delays, fails invalid parameters with the reason, and
+        waits for a worker when none is active. The workers are read once per call, and the
+        executions of one call are spread over them by load.
+        """
+        out: list[Publish] = []
+        loads: dict[int, int] | None = None
+        workers: list[Worker] | None = None
+        for key, payload in messages:
+            if key != RoutingKey.EXECUTION_REQUESTED:
+                out.append((key, payload))
+                continue
+            execution_id = int(payload["execution_id"])
+            ready = await self._ready_to_dispatch(uow, execution_id)
+            if ready is None:
+                out.append((key, payload))
+                continue
+            runtime_ref, parameters = ready
+            if workers is None:
+                workers = await self._active_workers(uow)
+            candidates = [
+                w.id
+                for w in workers
+                if not w.cordoned
+                and w.id is not None
+                and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
+            ]
+            if not candidates:
+                out.append((key, payload))
+                continue
+            if loads is None:
+                ids = [w.id for w in workers if w.id is not None]
+                loads = (
+                    await uow.executions.count_by_worker(ids, ACTIVE_STATUSES)
+                    if len(ids) > 1
+                    else dict.fromkeys(ids, 0)
+                )
+            # The least loaded, counting those placed by this call; among equals, the one
+            # this process picked least recently (see _pick_worker).
+            chosen = min(candidates, key=lambda w: (loads[w], self._last_pick.get(w, -1)))
+            self._last_pick[chosen] = next(self._pick_sequence)
+            scheduled = await uow.executions.transition(
+                execution_id,
+                expected=ExecutionStatus.REQUESTED,
+                new=ExecutionStatus.SCHEDULED,
+                worker=chosen,
+                config=parameters,
+            )
+            if scheduled is None:
+                continue  # not requested any more: someone else handles it
+            loads[chosen] += 1
+            out.append((worker_dispatch_key(chosen), {"execution_id": execution_id}))
+        return out
+
+    async def _ready_to_dispatch(
+        self, uow: UnitOfWork, execution_id: int
+    ) -> tuple[str | None, dict[str, Any]] | None:
+        """The runtime and validated parameters of a requested execution that needs only a
+        worker (see :meth:`schedule_created`), else ``None``."""
+        execution = await uow.executions.find_for_update(execution_id)
+        if (
+            execution is None
+            or execution.status is not ExecutionStatus.REQUESTED
+            or execution.workflow_task
+        ):
+            return None
+        action = await uow.actions.find_by_ref_cached(execution.action_ref)
+        if action is None or action.workflow_def is not None or action.ref == ASK_ACTION:
+            return None
+        if await uow.policies.list_for_action_cached(action.ref):
+            return None
+        try:
+            parameters = validate_parameters(action.param_schema, execution.config or {})
+        except ParameterValidationError:
+            return None
+        runtime_ref = None
+        if action.runtime is not None:
+            runtime = await uow.runtimes.find_cached(action.runtime)
+            if runtime is None:
+                return None
+            runtime_ref = runtime.ref
+        return runtime_ref, parameters
+
     async def _on_requested(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
         await self._unit(lambda uow, handoff: self._schedule(uow, execution_id, handoff))
@@ -582,11 +673,15 @@ class Executor:
         execution_id = int(payload["execution_id"])
         if payload.get("followed"):
             return  # done in the transaction that recorded it (completed_here)
-        # Not a workflow task: only a concurrency policy of its action has work to do.
+        # Not a workflow task: only a concurrency policy of its action has work to do (the
+        # worker says when the action had none as the run started).
         if (
             "parent" in payload
             and payload["parent"] is None
-            and not await self._has_policies(str(payload.get("action_ref")))
+            and (
+                payload.get("policies") is False
+                or not await self._has_policies(str(payload.get("action_ref")))
+            )
         ):
             return
 

@@ -170,6 +170,9 @@ class _Claimed:
     running: Execution
     invocation: ActionInvocation
     environment: _EnvironmentRequest | None
+    # Whether the action had a concurrency policy when the run started (told to the executor
+    # with the completion: without one, a completion that is no workflow task needs nothing).
+    policies: bool = True
 
     @property
     def execution_id(self) -> int:
@@ -423,7 +426,9 @@ class WorkerService:
             return None, messages
         # Registered before the commit, so a cancel request arriving right after it is heard.
         self._running[execution.id] = anyio.Event()
-        return _Claimed(running, invocation, environment), []
+        # A cached read (the transaction checked the catalogue for the invocation already).
+        policies = bool(await uow.policies.list_for_action_cached(running.action_ref))
+        return _Claimed(running, invocation, environment, policies), []
 
     def start(self, claimed: _Claimed | None) -> None:
         """Run a claimed execution in the background; it holds its reserved slot until done."""
@@ -474,13 +479,18 @@ class WorkerService:
             outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:
             self._running.pop(execution_id, None)
-        await self._record(running, outcome, output)
+        await self._record(running, outcome, output, policies=claimed.policies)
         await output.discard()  # only if settling it with the outcome failed
         if invocation.artifacts_dir is not None:
             await self._collect_artifacts(running, invocation.artifacts_dir)
 
     async def _record(
-        self, execution: Execution, outcome: ActionOutcome, output: ExecutionOutput | None = None
+        self,
+        execution: Execution,
+        outcome: ActionOutcome,
+        output: ExecutionOutput | None = None,
+        *,
+        policies: bool = True,
     ) -> None:
         changes: dict[str, Any] = {}
         if execution.workflow_task is not None:
@@ -509,6 +519,8 @@ class WorkerService:
                         if output is not None:
                             # Streamed rows give way to the final stderr, for any API to read.
                             await output.settle(uow, outcome.stderr)
+                        if not policies:
+                            messages = [(k, {**p, "policies": False}) for k, p in messages]
                         if done is not None and self._executor is not None:
                             messages = [
                                 (key, {**payload, "followed": True}) for key, payload in messages

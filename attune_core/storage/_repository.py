@@ -243,6 +243,10 @@ class Repository(Generic[E]):
             result = await self._execute(statement, rows)  # type: ignore[arg-type]
             found = list(result.all())
         stored = [self._to_entity(row) for row in found]
+        if "id" in self._columns:
+            # As for create: a later change of these rows in this transaction reads none.
+            for inserted in found:
+                self._uow.rows[(self.table.name, inserted.id)] = dict(inserted._mapping)
         if self.history is not None:
             # The history rows of the batch in one statement too (what _after_insert records).
             now = self._now()

@@ -96,11 +96,21 @@ class ApiContext:
             now=clock.now,
         )
         secrets = SecretBox(security.encryption_key)
-        intake = (
-            attune.intake
-            if attune is not None
-            else EventIntake(store, bus, clock, secret_box=secrets)
-        )
+        if attune is not None:
+            intake = attune.intake
+        else:
+            # Distributed: the executions an event requests that need only a worker are
+            # dispatched from the event's transaction (Executor.schedule_created).
+            from attune_core.engine._executor import Executor
+
+            intake = EventIntake(
+                store,
+                bus,
+                clock,
+                secret_box=secrets,
+                schedule=Executor(store, bus, clock).schedule_created,
+                announce=settings.message_queue.announce_events,
+            )
         return cls(
             settings=settings,
             store=store,
