@@ -39,6 +39,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from attune_core.storage._engine import json_dumps, json_loads
+
 __all__ = ["DriverConnection", "InlineConnection", "create_inline_engine"]
 
 T = TypeVar("T")
@@ -55,6 +57,8 @@ def create_inline_engine(url: URL) -> sa.Engine:
         max_overflow=-1,
         # A statement retried after SQLITE_BUSY runs in a worker thread (rule 2).
         connect_args={"check_same_thread": False, "timeout": 0},
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
     )
 
     @sa.event.listens_for(engine, "connect")

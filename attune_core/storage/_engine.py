@@ -20,16 +20,23 @@ every test its own schema (queries never name a schema). A connection taken from
 pinged first (a server restart leaves dead connections in the pool) with one round trip
 (``;``): SQLAlchemy's own pre-ping wraps it in BEGIN and ROLLBACK for pgbouncer's transaction
 mode, three round trips per unit of work.
+
+JSON columns are encoded with orjson (``json_dumps`` / ``json_loads``): a workflow's state is
+rewritten on every event of the workflow and holds every with_items result, so encoding is a
+real part of the engine's time; the standard library's json is the fallback for what orjson
+does not take (integers beyond 64 bits).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from functools import partial
 from typing import Any
 
 import aiosqlite
 import anyio.to_thread
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -38,12 +45,28 @@ from sqlalchemy.util.concurrency import await_
 
 from attune_core.errors import ConfigError
 
-__all__ = ["READ_ONLY", "create_engine", "normalise_url"]
+__all__ = ["READ_ONLY", "create_engine", "json_dumps", "json_loads", "normalise_url"]
 
 # Execution option marking a read-only unit of work (SQLite: plain BEGIN, no write lock).
 READ_ONLY = "attune_read_only"
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers queue this long behind another writer
+
+
+def json_dumps(value: Any) -> str:
+    """The JSON text of a column value (orjson; the standard library for what it refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits, odd types
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """The value of a JSON column's text (see :func:`json_dumps`)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -90,6 +113,8 @@ def create_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         connect_args=connect_args,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
     )
     event.listen(engine.sync_engine, "checkout", _ping)
     return engine
@@ -177,7 +202,12 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
 
         options["async_creator"] = inline
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
+        url,
+        echo=echo,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
+        **options,
     )
     sync_engine = engine.sync_engine
 
