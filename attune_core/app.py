@@ -96,8 +96,11 @@ class Attune:
         self.notification_recorder = NotificationRecorder(store, bus)
         self.secret_box = SecretBox(settings.security.encryption_key)
         # Events fired concurrently (fire, webhooks, timers, sensors, the API of attune up)
-        # share transactions.
-        self.intake = EventIntake(store, bus, clock, secret_box=self.secret_box)
+        # share transactions, which also schedule their executions (the worker of this
+        # process claims them there).
+        self.intake = EventIntake(
+            store, bus, clock, secret_box=self.secret_box, schedule=executor.schedule_here
+        )
         self.timers = timers or TimerHost(
             store,
             bus,

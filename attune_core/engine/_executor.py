@@ -444,6 +444,29 @@ class Executor:
             runtime_ref = runtime.ref
         return runtime_ref, parameters
 
+    async def schedule_here(self, uow: UnitOfWork, messages: list[Publish]) -> list[Publish]:
+        """Schedule in ``uow`` the executions ``messages`` request, as :meth:`_unit` does for
+        the work of this executor, when its worker is in this process (embedded): for the
+        event intake, so an event's executions are claimed in the transaction that stores it.
+        What the worker claimed starts after the commit (and is given back on a rollback).
+        Without a local worker the messages go out as they are."""
+        local = self._local if self._task_group is not None else None
+        if local is None:
+            return messages
+        handoff: list[Any] = []
+
+        def start() -> None:
+            for claimed in handoff:
+                local.start(claimed)
+
+        def give_back() -> None:
+            for claimed in handoff:
+                local.abort(claimed)
+
+        uow.after_commit(start)
+        uow.after_rollback(give_back)
+        return await self._schedule_requested(uow, messages, handoff)
+
     async def _on_requested(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
         await self._unit(lambda uow, handoff: self._schedule(uow, execution_id, handoff))

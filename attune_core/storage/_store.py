@@ -77,6 +77,7 @@ class UnitOfWork:
         # History rows, written in one batch per table before the commit.
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
         self.catalogue = catalogue
         # Set by the repositories when this transaction changes a catalogue table.
         self.catalogue_written = False
@@ -92,6 +93,10 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once this transaction has committed (never after a rollback)."""
         self._after_commit.append(callback)
+
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` if this transaction rolls back (what it took must be given back)."""
+        self._after_rollback.append(callback)
 
     def add_history(self, table_name: str, row: dict[str, Any]) -> None:
         """Queue a history row; it is written with the others before the commit."""
@@ -389,6 +394,8 @@ class Store:
                     await uow.flush_history()
                 except BaseException:
                     await transaction.rollback()
+                    for callback in uow._after_rollback:
+                        callback()
                     raise
                 await transaction.commit()
             finally:
