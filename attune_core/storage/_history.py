@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 import attrs
+import orjson
 
 from attune_core.model import HistoryOperation
 
@@ -52,8 +53,16 @@ def _json_type(value: Any) -> str:
 
 
 def digest_summary(value: Any) -> dict[str, Any]:
-    """The compact stand-in for a large JSON value in history rows."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+    """The compact stand-in for a large JSON value in history rows (digest and size of its
+    compact JSON text, keys sorted, UTF-8)."""
+    try:
+        text = orjson.dumps(
+            value, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+        )
+    except TypeError:  # orjson.JSONEncodeError: integers beyond 64 bits
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
     return {
         "digest": "md5:" + hashlib.md5(text, usedforsecurity=False).hexdigest(),
         "size": len(text),
