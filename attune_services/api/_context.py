@@ -17,6 +17,7 @@ from attune_core.engine._events import EventIntake
 from attune_core.ports import Bus, Clock
 from attune_core.security import SecretBox, TokenService
 from attune_core.storage import Store
+from attune_services.api._executions import ExecutionIntake
 
 if TYPE_CHECKING:
     from attune_core.app import Attune
@@ -66,6 +67,8 @@ class ApiContext:
     # Events the API stores (webhooks, POST /events); the engine's own intake when embedded,
     # so that all of the process's concurrent events share transactions.
     intake: EventIntake | None = None
+    # Executions requested over the API (``execute``), stored in shared transactions.
+    executions: ExecutionIntake | None = None
     started: float = attrs.Factory(time.monotonic)
 
     def executor(self) -> Any:
@@ -98,19 +101,23 @@ class ApiContext:
         secrets = SecretBox(security.encryption_key)
         if attune is not None:
             intake = attune.intake
+            executions = ExecutionIntake(store, bus)
         else:
-            # Distributed: the executions an event requests that need only a worker are
-            # dispatched from the event's transaction (Executor.schedule_created).
+            # Distributed: the executions an event or a request asks for that need only a
+            # worker are dispatched from the transaction creating them
+            # (Executor.schedule_created).
             from attune_core.engine._executor import Executor
 
+            schedule = Executor(store, bus, clock).schedule_created
             intake = EventIntake(
                 store,
                 bus,
                 clock,
                 secret_box=secrets,
-                schedule=Executor(store, bus, clock).schedule_created,
+                schedule=schedule,
                 announce=settings.message_queue.announce_events,
             )
+            executions = ExecutionIntake(store, bus, schedule=schedule)
         return cls(
             settings=settings,
             store=store,
@@ -121,6 +128,7 @@ class ApiContext:
             attune=attune,
             hub=hub,
             intake=intake,
+            executions=executions,
         )
 
     def forget_subjects(self) -> None:

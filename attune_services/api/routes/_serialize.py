@@ -29,8 +29,12 @@ async def identities(uow: UnitOfWork, rows: Sequence[Any]) -> list[Any]:
     return out
 
 
+def event_json(event: Any) -> dict[str, Any]:
+    return {**to_json(event), "has_payload": bool(event.payload)}
+
+
 async def events(uow: UnitOfWork, rows: Sequence[Any]) -> list[Any]:
-    return [{**to_json(e), "has_payload": bool(e.payload)} for e in rows]
+    return [event_json(e) for e in rows]
 
 
 async def inquiries(uow: UnitOfWork, rows: Sequence[Any]) -> list[Any]:

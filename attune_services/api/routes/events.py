@@ -67,8 +67,7 @@ async def create_event(call: Call) -> object:
         source_ref=source_ref,
         config=call.body.get("config"),
     )
-    async with call.ctx.store.read() as uow:
-        return await s.one(s.events, uow, event)
+    return s.event_json(event)  # no read: the event as stored is at hand
 
 
 @api.route(

@@ -23,6 +23,7 @@ from attune_core.schema import mask_secrets
 from attune_core.security import Operation, Resource
 from attune_core.storage import tables as t
 from attune_services.api import _models as m
+from attune_services.api._executions import ExecutionIntake, ExecutionRequest
 from attune_services.api._routing import (
     Call,
     Page,
@@ -202,22 +203,16 @@ async def execution_json(call: Call, execution: Execution) -> dict[str, Any]:
     status=201,
 )
 async def execute(call: Call) -> object:
-    ref = call.body["action_ref"]
-    async with call.ctx.store.transaction() as uow:
-        action = await uow.actions.find_by_ref(ref)
-        if action is None:
-            raise NotFound(f"action {ref!r} not found")
-        call.require(Resource.ACTION, Operation.EXECUTE, action.pack_ref)
-        env_vars = call.body.get("env_vars")
-        execution = await uow.executions.create(
-            Execution(
-                action_ref=ref,
-                action=action.id,
-                config=dict(call.body.get("parameters") or {}),
-                env_vars={str(k): str(v) for k, v in env_vars.items()} if env_vars else None,
-            )
+    env_vars = call.body.get("env_vars")
+    intake = call.ctx.executions or ExecutionIntake(call.ctx.store, call.ctx.bus)
+    execution, action = await intake.submit(
+        ExecutionRequest(
+            action_ref=call.body["action_ref"],
+            parameters=call.body.get("parameters") or {},
+            env_vars={str(k): str(v) for k, v in env_vars.items()} if env_vars else None,
+            allow=lambda action: call.require(Resource.ACTION, Operation.EXECUTE, action.pack_ref),
         )
-    await call.ctx.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+    )
     data: dict[str, Any] = to_json(execution)
     if action.param_schema and execution.config:
         data["config"] = mask_secrets(action.param_schema, execution.config)

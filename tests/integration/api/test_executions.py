@@ -331,3 +331,36 @@ async def test_workflow_state_with_the_conductors_reasons(admin: httpx.AsyncClie
         return
     not_workflow = await admin.get(f"/api/v1/executions/{plain['id']}/workflow")
     assert not_workflow.status_code == 404
+
+
+async def test_concurrent_executes_share_transactions_and_keep_their_outcomes(
+    server: Running, admin: httpx.AsyncClient
+) -> None:
+    ref = await _shell_action(admin, 'echo "hello $who"')
+    intake = server.ctx.executions
+    assert intake is not None
+    before = intake.transactions
+    answers: dict[int, httpx.Response] = {}
+
+    async def execute(n: int) -> None:
+        action_ref = "nosuch.action" if n == 7 else ref
+        answers[n] = await admin.post(
+            "/api/v1/executions/execute",
+            json={"action_ref": action_ref, "parameters": {"who": f"w{n}"}},
+        )
+
+    async with anyio.create_task_group() as tg:
+        for n in range(24):
+            tg.start_soon(execute, n)
+    # Each request its own outcome: the unknown action is refused alone.
+    assert answers[7].status_code == 404, answers[7].text
+    created = {n: r.json()["data"] for n, r in answers.items() if n != 7}
+    assert all(answers[n].status_code == 201 for n in created)
+    assert {d["config"]["who"] for d in created.values()} == {f"w{n}" for n in created}
+    assert len({d["id"] for d in created.values()}) == 23
+    # Requests that arrived while a batch was stored were stored together.
+    assert intake.transactions - before < 24
+    for data in created.values():
+        done = await wait_for_status(admin, data["id"])
+        assert done["status"] == "completed", done
+        assert done["result"]["stdout"] == f"hello {data['config']['who']}\n"
