@@ -79,23 +79,28 @@ class ExecutionIntake:
             Exception: what ``allow`` raised, or the database's error.
         """
         self._pending.append(request)
-        messages: list[Publish] | None = None
+        messages: list[Publish] | None = None  # set for the batch's leader only
+        leader = False
         try:
             async with self._leader:
                 if not request.taken:
+                    leader = True
                     batch, self._pending = self._pending, []
                     published = anyio.Event()
                     for taken in batch:
                         taken.taken, taken.published = True, published
                     with anyio.CancelScope(shield=True):  # rule 4
-                        messages = await self._store_batch(batch)
-                        if messages is None and len(batch) > 1:
-                            messages = []
+                        stored = await self._store_batch(batch)
+                        if stored is None and len(batch) > 1:
+                            stored = []
                             for alone in batch:
-                                messages += await self._store_batch([alone]) or []
+                                stored += await self._store_batch([alone]) or []
+                        messages = stored or []
         except BaseException:
             if not request.taken:
                 self._pending = [r for r in self._pending if r is not request]
+            elif leader and messages is None and request.published is not None:
+                request.published.set()  # never leave the batch waiting
             raise
         assert request.published is not None
         if messages is not None:
