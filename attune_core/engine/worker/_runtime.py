@@ -183,15 +183,34 @@ def runtime_env_dir(
     return Path(runtime_envs_dir) / pack_ref / env_dir_name(runtime_ref, version)
 
 
+_FOUND_ON_PATH: dict[tuple[str, str | None], str] = {}
+
+
 def find_executable(program: str, path: str | None) -> str | None:
     """The absolute path of ``program``: looked up on ``path`` unless it contains a slash;
-    ``None`` unless it exists and is executable (a broken symlink does not exist)."""
+    ``None`` unless it exists and is executable (a broken symlink does not exist).
+
+    A program found on ``path`` is remembered (every run of a runtime looks up the same
+    interpreter) and checked again with one ``access`` call; once it is gone the lookup runs
+    again.
+    """
     if os.sep in program:
         candidate = Path(program)
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
         return None
-    return shutil.which(program, path=path)
+    key = (program, path)
+    known = _FOUND_ON_PATH.get(key)
+    if known is not None and os.access(known, os.X_OK):
+        return known
+    found = shutil.which(program, path=path)
+    if found is None:
+        _FOUND_ON_PATH.pop(key, None)
+    else:
+        if len(_FOUND_ON_PATH) >= 256:  # PATHs set per execution: keep it bounded
+            _FOUND_ON_PATH.clear()
+        _FOUND_ON_PATH[key] = found
+    return found
 
 
 class InterpreterNotFound(Exception):
