@@ -163,6 +163,19 @@ def resolve_pack_dir(packs_base_dir: Path, pack_ref: str) -> Path | None:
     return None
 
 
+class _Slot:
+    """One of the worker's execution slots, taken for one execution; :meth:`release` gives
+    it back once, however many paths call it."""
+
+    def __init__(self, slots: anyio.Semaphore) -> None:
+        self._slots: anyio.Semaphore | None = slots
+
+    def release(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
+
+
 @attrs.frozen
 class _Claimed:
     """An execution this worker moved to running, with what to run."""
@@ -370,7 +383,9 @@ class WorkerService:
 
     async def _on_dispatch(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
-        async with self._slots:
+        await self._slots.acquire()
+        slot = _Slot(self._slots)
+        try:
             claimed: _Claimed | None = None
             messages: list[Publish] = []
             try:
@@ -389,7 +404,9 @@ class WorkerService:
                 raise
             await publish_all(self._bus, messages)
             if claimed is not None:
-                await self._run_claimed(claimed)
+                await self._run_claimed(claimed, slot)
+        finally:
+            slot.release()
 
     # -- the executor of this process hands executions over directly (LocalWorker) ----------
 
@@ -448,13 +465,19 @@ class WorkerService:
         self._slots.release()
 
     async def _run_reserved(self, claimed: _Claimed) -> None:
+        slot = _Slot(self._slots)
         try:
-            await self._run_claimed(claimed)
+            await self._run_claimed(claimed, slot)
         finally:
-            self._slots.release()
+            slot.release()
 
-    async def _run_claimed(self, claimed: _Claimed) -> None:
-        """Run a claimed execution and record its outcome (outside any transaction)."""
+    async def _run_claimed(self, claimed: _Claimed, slot: _Slot) -> None:
+        """Run a claimed execution and record its outcome (outside any transaction).
+
+        The slot is given back as soon as the process has ended, before the outcome is
+        recorded: the executor's follow-up in that transaction (the next task of a workflow,
+        the next with_items item) can then claim it for this worker at once.
+        """
         running, invocation, environment = claimed.running, claimed.invocation, claimed.environment
         execution_id = claimed.execution_id
         try:
@@ -469,6 +492,7 @@ class WorkerService:
                         status=ExecutionStatus.FAILED,
                         result={"succeeded": False, "error": str(exc)},
                     )
+                    slot.release()
                     await self._record(running, outcome)
                     return
             invocation = attrs.evolve(invocation, artifacts_dir=self._take_artifacts_dir())
@@ -479,6 +503,7 @@ class WorkerService:
             outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:
             self._running.pop(execution_id, None)
+        slot.release()
         await self._record(running, outcome, output, policies=claimed.policies)
         await output.discard()  # only if settling it with the outcome failed
         if invocation.artifacts_dir is not None:
