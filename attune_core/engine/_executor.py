@@ -308,7 +308,7 @@ class Executor:
         self,
         work: Callable[[UnitOfWork, list[Any] | None], Awaitable[list[Publish]]],
         *,
-        committed: Callable[[], object] | None = None,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         """Run ``work(uow, handoff)`` in a transaction, then publish the messages it returned.
 
@@ -318,25 +318,35 @@ class Executor:
         another message and transaction. ``committed()`` is called after the commit, before
         anything claimed starts.
         """
-        local = self._local if self._task_group is not None else None
-        handoff: list[Any] = []
-        try:
-            async with self._store.transaction() as uow:
-                # ``work`` may hand what it schedules to the local worker through ``handoff``.
-                messages = await work(uow, handoff if local is not None else None)
-                if local is not None:
-                    messages = await self._schedule_requested(uow, messages, handoff)
-        except BaseException:
-            for claimed in handoff:
-                assert local is not None
-                local.abort(claimed)
-            raise
-        if committed is not None:
-            committed()
-        for claimed in handoff:
-            assert local is not None
-            local.start(claimed)
+        async with self._store.transaction() as uow:
+            if committed is not None:
+                uow.after_commit(committed)
+            handoff = self._handoff(uow)
+            messages = await work(uow, handoff)
+            if handoff is not None:
+                messages = await self._schedule_requested(uow, messages, handoff)
         await publish_all(self._bus, messages)
+
+    def _handoff(self, uow: UnitOfWork) -> list[Any] | None:
+        """The list through which scheduling in ``uow`` hands executions to the worker of this
+        process (``None`` without one): what it claimed starts once ``uow`` has committed and
+        is given back if ``uow`` rolls back."""
+        local = self._local if self._task_group is not None else None
+        if local is None:
+            return None
+        handoff: list[Any] = []
+
+        def start() -> None:
+            for claimed in handoff:
+                local.start(claimed)
+
+        def give_back() -> None:
+            for claimed in handoff:
+                local.abort(claimed)
+
+        uow.after_commit(start)
+        uow.after_rollback(give_back)
+        return handoff
 
     async def _schedule_requested(
         self, uow: UnitOfWork, messages: list[Publish], handoff: list[Any]
@@ -448,23 +458,10 @@ class Executor:
         """Schedule in ``uow`` the executions ``messages`` request, as :meth:`_unit` does for
         the work of this executor, when its worker is in this process (embedded): for the
         event intake, so an event's executions are claimed in the transaction that stores it.
-        What the worker claimed starts after the commit (and is given back on a rollback).
         Without a local worker the messages go out as they are."""
-        local = self._local if self._task_group is not None else None
-        if local is None:
+        handoff = self._handoff(uow)
+        if handoff is None:
             return messages
-        handoff: list[Any] = []
-
-        def start() -> None:
-            for claimed in handoff:
-                local.start(claimed)
-
-        def give_back() -> None:
-            for claimed in handoff:
-                local.abort(claimed)
-
-        uow.after_commit(start)
-        uow.after_rollback(give_back)
         return await self._schedule_requested(uow, messages, handoff)
 
     async def _on_requested(self, payload: Mapping[str, Any]) -> None:
@@ -731,9 +728,7 @@ class Executor:
         if execution.parent is not None and self._store.catalogue.shared:
             await uow.workflow_executions.lock_of_execution(execution.parent)
 
-    async def completed_here(
-        self, uow: UnitOfWork, done: Execution, handoff: list[Any]
-    ) -> list[Publish]:
+    async def completed_here(self, uow: UnitOfWork, done: Execution) -> list[Publish]:
         """The worker of this process recorded ``done`` in ``uow``: do in that transaction
         what handling its ``execution.completed`` would (free a policy slot, advance its
         workflow, schedule what that requests). The completion message then says ``followed``,
@@ -741,7 +736,7 @@ class Executor:
         messages = await self._release_slot(uow, done)
         if done.parent is not None and done.workflow_task and not done.workflow_task.get("skipped"):
             messages += await self._advance_on_child(uow, done)
-        return await self._schedule_requested(uow, messages, handoff)
+        return await self.schedule_here(uow, messages)
 
     async def _has_policies(self, action_ref: str) -> bool:
         catalogue = self._store.catalogue

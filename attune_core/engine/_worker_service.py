@@ -528,7 +528,6 @@ class WorkerService:
         # (a restart), try again: the outcome exists only here.
         with anyio.CancelScope(shield=True):
             for attempt in itertools.count():
-                handoff: list[Any] = []
                 try:
                     async with self._store.transaction() as uow:
                         if self._executor is not None:
@@ -550,11 +549,9 @@ class WorkerService:
                             messages = [
                                 (key, {**payload, "followed": True}) for key, payload in messages
                             ]
-                            messages += await self._executor.completed_here(uow, done, handoff)
+                            messages += await self._executor.completed_here(uow, done)
                     break
                 except Exception as exc:
-                    for claimed in handoff:
-                        self.abort(claimed)
                     delay = unavailable_delay(attempt)
                     if not database_unavailable(exc) or attempt >= RECORD_ATTEMPTS:
                         raise
@@ -565,8 +562,6 @@ class WorkerService:
                         delay,
                     )
                     await anyio.sleep(delay)
-            for claimed in handoff:
-                self.start(claimed)
             await publish_all(self._bus, messages)
 
     # -- artifacts ------------------------------------------------------------------------------

@@ -3,17 +3,12 @@
 SQLite settings and why:
 - ``foreign_keys=ON``: cascades and SET NULL are part of the schema's contract.
 - WAL journal: readers never block the writer (the API reads while the executor writes).
-- ``BEGIN IMMEDIATE`` for write transactions: SQLite would otherwise start deferred and fail
-  with "database is locked" when two transactions both upgrade to writing; taking the write
-  lock up front makes writers queue (``busy_timeout``) instead. Read-only units of work use a
-  plain ``BEGIN``.
+- ``BEGIN IMMEDIATE``: SQLite would otherwise start deferred and fail with "database is
+  locked" when two transactions both upgrade to writing; taking the write lock up front makes
+  writers queue (``busy_timeout``) instead.
 
-SQLite statements run inline, in the event loop's thread (``_InlineConnection``): they take
-microseconds (WAL, no fsync per commit), less than handing each one to aiosqlite's thread and
-waking the loop again, which dominated the engine's time on a loaded machine. Writers of this
-process already queue on the store's lock, so an inline statement never waits for another; a
-writer in another process holding the database makes a statement fail fast with SQLITE_BUSY,
-and that statement is then retried in a thread with the full busy timeout.
+The store's units of work on SQLite do not use this async engine but synchronous connections
+called inline (``_connections.py``); the async engine serves migrations and tools.
 
 PostgreSQL: an optional ``schema`` becomes the connection's ``search_path``; tests use it to give
 every test its own schema (queries never name a schema). A connection taken from the pool is
@@ -30,12 +25,8 @@ does not take (integers beyond 64 bits).
 from __future__ import annotations
 
 import json
-import sqlite3
-from functools import partial
 from typing import Any
 
-import aiosqlite
-import anyio.to_thread
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -45,10 +36,7 @@ from sqlalchemy.util.concurrency import await_
 
 from attune_core.errors import ConfigError
 
-__all__ = ["READ_ONLY", "create_engine", "json_dumps", "json_loads", "normalise_url"]
-
-# Execution option marking a read-only unit of work (SQLite: plain BEGIN, no write lock).
-READ_ONLY = "attune_read_only"
+__all__ = ["create_engine", "json_dumps", "json_loads", "normalise_url"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers queue this long behind another writer
 
@@ -129,85 +117,13 @@ def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise sa.exc.DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
-class _InlineConnection(aiosqlite.Connection):
-    """aiosqlite's connection API, each call run inline instead of on a thread of its own."""
-
-    def __init__(self, database: str) -> None:
-        super().__init__(partial(_connect_inline, database), iter_chunk_size=64)
-        # Callers that queue work for the thread directly (SQLAlchemy's isolation_level
-        # setter) get it done at once.
-        self._tx = _InlineQueue()  # type: ignore[assignment]
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        try:
-            return fn(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                raise
-        # Another process holds the database: wait for it off the event loop.
-        connection = self._connection
-        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        try:
-            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
-        finally:
-            connection.execute("PRAGMA busy_timeout=0")
-
-    async def _connect(self) -> _InlineConnection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
-
-    def __await__(self) -> Any:
-        return self._connect().__await__()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    async def close(self) -> None:
-        self.stop()
-
-
-class _InlineQueue:
-    """Stands in for aiosqlite's queue to its thread: runs each call as it is queued."""
-
-    def put_nowait(self, item: tuple[Any, Any]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as exc:
-            if future is not None and not future.done():
-                future.set_exception(exc)
-        else:
-            if future is not None and not future.done():
-                future.set_result(result)
-
-
-def _connect_inline(database: str) -> sqlite3.Connection:
-    # check_same_thread off: a statement retried after SQLITE_BUSY runs in a worker thread.
-    return sqlite3.connect(database, timeout=0, check_same_thread=False)
-
-
 def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
-    options: dict[str, Any] = {}
-    if not url.query:
-        database = url.database or ":memory:"
-
-        async def inline() -> _InlineConnection:
-            return await _InlineConnection(database)._connect()
-
-        options["async_creator"] = inline
     engine = create_async_engine(
         url,
         echo=echo,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         json_serializer=json_dumps,
         json_deserializer=json_loads,
-        **options,
     )
     sync_engine = engine.sync_engine
 
@@ -217,9 +133,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        inline = isinstance(getattr(dbapi_conn, "_connection", None), _InlineConnection)
-        # Inline connections fail fast on a lock held elsewhere and wait in a thread instead.
-        cursor.execute(f"PRAGMA busy_timeout={0 if inline else SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -227,14 +141,6 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
-        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        driver = conn.connection.driver_connection
-        if isinstance(driver, _InlineConnection) and driver._connection is not None:
-            # Straight to sqlite3 (SQLITE_BUSY still waits in a thread, see _execute): through
-            # SQLAlchemy's statement path BEGIN cost ~0.1 ms of every unit of work.
-            await_(driver._execute(driver._connection.execute, statement))
-        else:
-            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -39,7 +39,6 @@ from attune_core.storage._connections import (
     create_inline_engine,
 )
 from attune_core.storage._engine import (
-    READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
     normalise_url,
@@ -95,7 +94,8 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def after_rollback(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` if this transaction rolls back (what it took must be given back)."""
+        """Call ``callback`` if this transaction does not commit (rolled back, or its commit
+        failed): what it took must be given back."""
         self._after_rollback.append(callback)
 
     def add_history(self, table_name: str, row: dict[str, Any]) -> None:
@@ -266,11 +266,9 @@ class Store:
         # The writer's connection, kept between write transactions (they are serialised by
         # the write lock): no pool checkout and return per transaction.
         self._idle_writer: InlineConnection | None = None
-        read_options: dict[str, Any] = {READ_ONLY: True}
-        if engine.dialect.name != "sqlite":
-            read_options["isolation_level"] = "AUTOCOMMIT"
-        # The same pool, its connections set up for reading (cheaper than options per read).
-        self._read_engine = engine.execution_options(**read_options)
+        # PostgreSQL reads in autocommit (see read()): the same pool, its connections set up
+        # for reading (cheaper than options per read).
+        self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite is embedded (one process per database); PostgreSQL may be shared.
         self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
@@ -389,15 +387,18 @@ class Store:
             try:
                 transaction = await conn.begin()
                 uow = UnitOfWork(conn, self._now, self.catalogue)
+                committing = False
                 try:
                     yield uow
                     await uow.flush_history()
+                    committing = True
+                    await transaction.commit()
                 except BaseException:
-                    await transaction.rollback()
+                    if not committing:  # a failed commit has ended the transaction already
+                        await transaction.rollback()
                     for callback in uow._after_rollback:
                         callback()
                     raise
-                await transaction.commit()
             finally:
                 if isinstance(conn, InlineConnection) and conn.reusable:
                     self._idle_writer = conn
