@@ -106,11 +106,12 @@ async def serve_app(
     sockets = Sockets(secure_sockets=[], insecure_sockets=[sock], quic_sockets=[])
     shutdown = anyio.Event()
     stopped = anyio.Event()
+    # Shielded: cancellation must not tear Hypercorn down mid-request; the shutdown trigger
+    # below stops it gracefully instead, and only what outlives the grace period is cut.
+    serving = anyio.CancelScope(shield=True)
 
     async def run() -> None:
-        # Shielded: cancellation must not tear Hypercorn down mid-request; the shutdown
-        # trigger below stops it gracefully instead.
-        with anyio.CancelScope(shield=True):
+        with serving:
             try:
                 await worker_serve(
                     wrap_app(app, config.wsgi_max_body_size, None),
@@ -130,6 +131,13 @@ async def serve_app(
             shutdown.set()
             with anyio.CancelScope(shield=True), anyio.move_on_after(GRACEFUL_TIMEOUT + 2):
                 await stopped.wait()
+            if not stopped.is_set():
+                log.warning(
+                    "the HTTP server did not stop within %.0f s (a request or stream still "
+                    "open); cutting it off",
+                    GRACEFUL_TIMEOUT + 2,
+                )
+                serving.cancel()
 
 
 async def run_all_in_one(
