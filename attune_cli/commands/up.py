@@ -12,12 +12,16 @@ import logging
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import click
 
 from attune_core.config import Settings, load_settings
 from attune_core.resources import web_dir
+
+if TYPE_CHECKING:
+    from attune_services.supervisor import Started
 
 
 def _packs_in(base: Path) -> list[Path]:
@@ -161,32 +165,23 @@ async def _run_distributed(config: str | None, host: str | None, port: int | Non
     click.echo("migrating the database and registering packs, then starting the services...")
     errors: list[str] = []
     try:
-        async with anyio.create_task_group() as tg:
-            started: supervisor.Started = await tg.start(
-                functools.partial(supervisor.run, settings, environ)
-            )
-            click.echo(f"Attune {settings.env.value} services are up (distributed)")
-            for name, pid in started.pids.items():
-                click.echo(f"  {name:<9} pid {pid}")
-            ui = started.url + "/" if web_dir() else "not built (run `make web`)"
-            click.echo(f"  Web UI    {ui}")
-            click.echo(f"  API       {started.url}/api/v1")
-            click.echo(f"  WebSocket {started.url.replace('http', 'ws', 1)}/ws")
-            click.echo(f"  Database  {settings.redacted()['database']['url']}")
-            click.echo(f"  Broker    {settings.redacted()['message_queue']['url']}")
-            click.echo(f"  Packs     {', '.join(started.registered)}")
-            for problem in started.problems:
-                click.echo(f"  ! {problem}", err=True)
-            if settings.env.value == "development":
-                from attune_services.api._auth import DEV_LOGIN, DEV_PASSWORD
+        # Listening for Ctrl-C before anything starts: a signal arriving while the services
+        # start (or just as they are up) stops them gracefully too.
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with anyio.create_task_group() as tg:
 
-                click.echo(f"  Login     {DEV_LOGIN} / {DEV_PASSWORD} (development only)")
-            click.echo("Press Ctrl-C to stop.")
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    click.echo("stopping the services...")
-                    tg.cancel_scope.cancel()
-                    break
+                async def stop_on_signal() -> None:
+                    async for _ in signals:
+                        click.echo("stopping the services...")
+                        tg.cancel_scope.cancel()
+                        return
+
+                tg.start_soon(stop_on_signal)
+                started: supervisor.Started = await tg.start(
+                    functools.partial(supervisor.run, settings, environ)
+                )
+                _print_started(settings, started)
+                await anyio.sleep_forever()
     except* supervisor.ServiceExited as group:
         errors += [f"{exc}; the other services were stopped" for exc in group.exceptions]
     except* AttuneError as group:
@@ -197,3 +192,23 @@ async def _run_distributed(config: str | None, host: str | None, port: int | Non
         return 1
     click.echo("all services stopped")
     return 0
+
+
+def _print_started(settings: Settings, started: Started) -> None:
+    click.echo(f"Attune {settings.env.value} services are up (distributed)")
+    for name, pid in started.pids.items():
+        click.echo(f"  {name:<9} pid {pid}")
+    ui = started.url + "/" if web_dir() else "not built (run `make web`)"
+    click.echo(f"  Web UI    {ui}")
+    click.echo(f"  API       {started.url}/api/v1")
+    click.echo(f"  WebSocket {started.url.replace('http', 'ws', 1)}/ws")
+    click.echo(f"  Database  {settings.redacted()['database']['url']}")
+    click.echo(f"  Broker    {settings.redacted()['message_queue']['url']}")
+    click.echo(f"  Packs     {', '.join(started.registered)}")
+    for problem in started.problems:
+        click.echo(f"  ! {problem}", err=True)
+    if settings.env.value == "development":
+        from attune_services.api._auth import DEV_LOGIN, DEV_PASSWORD
+
+        click.echo(f"  Login     {DEV_LOGIN} / {DEV_PASSWORD} (development only)")
+    click.echo("Press Ctrl-C to stop.")
