@@ -346,6 +346,10 @@ class MessageQueueSettings:
         announce_events: Publish ``event.created`` and ``enforcement.created`` for each event
             (distributed services). No Attune service consumes them (the notifications carry
             the same news), so they are off unless another program binds a queue to them.
+        notification_linger: Seconds a distributed service collects the notifications of its
+            commits before publishing them as one ``notification.created`` message (0 sends
+            one message per commit). WebSocket clients see changes up to this much later;
+            a short action's ``running`` and ``completed`` cost one message instead of two.
     """
 
     url: str = attrs.field(default="", validator=_amqp_url, metadata=_URL)
@@ -359,6 +363,7 @@ class MessageQueueSettings:
     reconcile_after: float = attrs.field(default=60.0, validator=_positive)
     reconcile_interval: float = attrs.field(default=20.0, validator=_positive)
     announce_events: bool = False
+    notification_linger: float = attrs.field(default=0.05, validator=_at_least(0))
 
     @property
     def in_memory(self) -> bool:

@@ -126,7 +126,9 @@ _traffic: list[Traffic] = []
 
 
 @asynccontextmanager
-async def _resources(settings: Settings) -> AsyncIterator[tuple[Store, RabbitMQBus]]:
+async def _resources(
+    settings: Settings,
+) -> AsyncIterator[tuple[Store, RabbitMQBus, Notifier]]:
     store = await Store.from_settings(settings.database)
     try:
         bus = await open_bus(settings)
@@ -134,9 +136,10 @@ async def _resources(settings: Settings) -> AsyncIterator[tuple[Store, RabbitMQB
         _traffic.append(traffic)
         # Every change this process commits is announced on the bus (notification.created),
         # whichever service made it: the API's notifier hubs fan them out to WebSocket clients.
-        store.on_commit(Notifier(bus, store.now).on_commit)
+        notifier = Notifier(bus, store.now, linger=settings.message_queue.notification_linger)
+        store.on_commit(notifier.on_commit)
         try:
-            yield store, bus
+            yield store, bus, notifier
         finally:
             _traffic.remove(traffic)
             with anyio.CancelScope(shield=True):
@@ -150,7 +153,7 @@ async def serve_executor(
     settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     """Run an executor (any number may run at once) until cancelled."""
-    async with _resources(settings) as (store, bus):
+    async with _resources(settings) as (store, bus, notifier):
         clock = SystemClock()
         executor = Executor(
             store, bus, clock, secret_box=SecretBox(settings.security.encryption_key)
@@ -177,27 +180,31 @@ async def serve_executor(
             interval=settings.message_queue.reconcile_interval,
         )
         async with anyio.create_task_group() as tg:
+            await tg.start(notifier.publish_lingering)
             tg.start_soon(monitor.run)
             tg.start_soon(reconciler.run)
             await tg.start(inquiries.run)
             await tg.start(retention.run)
             await tg.start(recorder.run)
-            await _run(executor.run, task_status)
+            await _run(executor.run, task_status, notifier)
 
 
 async def serve_worker(
     settings: Settings, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     """Run a worker (its name from ``worker.name``, else the host name) until cancelled."""
-    async with _resources(settings) as (store, bus):
+    async with _resources(settings) as (store, bus, notifier):
         worker = WorkerService(store, bus, SystemClock(), settings)
-        await _run(worker.run, task_status)
+        await _run(worker.run, task_status, notifier)
 
 
 async def _run(
-    service: Callable[..., Awaitable[Any]], task_status: anyio.abc.TaskStatus[None]
+    service: Callable[..., Awaitable[Any]],
+    task_status: anyio.abc.TaskStatus[None],
+    notifier: Notifier,
 ) -> None:
     async with anyio.create_task_group() as tg:
+        await tg.start(notifier.publish_lingering)
         await tg.start(service)
         task_status.started()
 
@@ -210,7 +217,7 @@ async def serve_sensor(
     Any number may run at once: they share the timers and sensors through leases in the
     database (``sensor.lease_ttl``); one that dies has its share taken over.
     """
-    async with _resources(settings) as (store, bus):
+    async with _resources(settings) as (store, bus, notifier):
         clock = SystemClock()
         leases = LeaseKeeper(store, ttl=settings.sensor.lease_ttl)
         box = SecretBox(settings.security.encryption_key)
@@ -235,6 +242,7 @@ async def serve_sensor(
         )
         sensors = SensorHost(store, bus, clock, settings, leases=leases, intake=intake)
         async with anyio.create_task_group() as tg:
+            await tg.start(notifier.publish_lingering)
             await tg.start(timers.run)
             await tg.start(sensors.run)
             task_status.started()
@@ -248,13 +256,14 @@ async def serve_api(
     from attune_services.api._auth import ensure_builtin_sets, ensure_dev_identity
     from attune_services.run import bind, serve_app
 
-    async with _resources(settings) as (store, bus):
+    async with _resources(settings) as (store, bus, notifier):
         await ensure_builtin_sets(store)
         await ensure_dev_identity(store, settings.env)
         hub = NotificationHub(bus)
         ctx = ApiContext.build(settings, store, bus, SystemClock(), hub=hub)
         sock = bind(settings.server.host, settings.server.port)
         async with anyio.create_task_group() as tg:
+            await tg.start(notifier.publish_lingering)
             await tg.start(notification_feed(settings, store, hub))
             await tg.start(serve_app, create_app(ctx), sock)
             task_status.started()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -129,6 +130,33 @@ async def finish_execution(
     ]
 
 
+# How long a process sharing the database with others schedules from the workers it read.
+WORKER_VIEW_TTL = 1.0
+
+
+@attrs.define
+class _WorkerView:
+    """The active workers as read at ``read_at`` (monotonic clock), after ``writes`` writes of
+    this process to the worker table; ``loads``: their active executions, once counted,
+    plus those placed since."""
+
+    workers: list[Worker]
+    writes: int
+    read_at: float
+    loads: dict[int, int] | None = None
+    remembered: bool = False
+
+    def candidates(self, runtime_ref: str | None) -> list[int]:
+        """The uncordoned workers advertising the runtime (native: any worker)."""
+        return [
+            w.id
+            for w in self.workers
+            if not w.cordoned
+            and w.id is not None
+            and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
+        ]
+
+
 class LocalWorker(Protocol):
     """A worker in the executor's own process, which the executor hands executions to directly
     (embedded mode): scheduled and claimed in one transaction, no dispatch message."""
@@ -213,8 +241,8 @@ class Executor:
         self._local: LocalWorker | None = None
         # Conductors of running workflows by parent execution id, between events (embedded).
         self._live: dict[int, _LiveWorkflow] = {}
-        # Active workers as of the store's count of writes to the worker table (embedded).
-        self._workers: tuple[int, list[Worker]] | None = None
+        # The active workers as last read (see _worker_view).
+        self._view: _WorkerView | None = None
 
     def attach_local_worker(self, worker: LocalWorker) -> None:
         """Hand executions scheduled to ``worker`` (same process) to it directly."""
@@ -377,8 +405,6 @@ class Executor:
         executions of one call are spread over them by load.
         """
         out: list[Publish] = []
-        loads: dict[int, int] | None = None
-        workers: list[Worker] | None = None
         for key, payload in messages:
             if key != RoutingKey.EXECUTION_REQUESTED:
                 out.append((key, payload))
@@ -389,29 +415,10 @@ class Executor:
                 out.append((key, payload))
                 continue
             runtime_ref, parameters = ready
-            if workers is None:
-                workers = await self._active_workers(uow)
-            candidates = [
-                w.id
-                for w in workers
-                if not w.cordoned
-                and w.id is not None
-                and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
-            ]
-            if not candidates:
+            chosen = await self._pick_worker(uow, runtime_ref, fresh_if_none=False)
+            if chosen is None:
                 out.append((key, payload))
                 continue
-            if loads is None:
-                ids = [w.id for w in workers if w.id is not None]
-                loads = (
-                    await uow.executions.count_by_worker(ids, ACTIVE_STATUSES)
-                    if len(ids) > 1
-                    else dict.fromkeys(ids, 0)
-                )
-            # The least loaded, counting those placed by this call; among equals, the one
-            # this process picked least recently (see _pick_worker).
-            chosen = min(candidates, key=lambda w: (loads[w], self._last_pick.get(w, -1)))
-            self._last_pick[chosen] = next(self._pick_sequence)
             scheduled = await uow.executions.transition(
                 execution_id,
                 expected=ExecutionStatus.REQUESTED,
@@ -421,7 +428,6 @@ class Executor:
             )
             if scheduled is None:
                 continue  # not requested any more: someone else handles it
-            loads[chosen] += 1
             out.append((worker_dispatch_key(chosen), {"execution_id": execution_id}))
         return out
 
@@ -566,45 +572,65 @@ class Executor:
             raise RuntimeError("the executor is not running")
         self._task_group.start_soon(wake)
 
-    async def _pick_worker(self, uow: UnitOfWork, runtime_ref: str | None) -> int | None:
-        """An active, uncordoned worker advertising the runtime (native: any worker)."""
-        workers = await self._active_workers(uow)
-        candidates = [
-            w
-            for w in workers
-            if not w.cordoned
-            and w.id is not None
-            and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
-        ]
+    async def _pick_worker(
+        self, uow: UnitOfWork, runtime_ref: str | None, *, fresh_if_none: bool = True
+    ) -> int | None:
+        """An active, uncordoned worker advertising the runtime (native: any worker): the
+        least loaded, counting the executions this process placed since the loads were read;
+        among equals the one this process picked least recently (concurrent schedulings do
+        not see each other's uncommitted rows, so in a burst all loads read equal: the
+        rotation is what spreads the burst over the workers).
+
+        With ``fresh_if_none``, a remembered view of the workers that has no candidate is read
+        again before ``None`` is returned (a worker may have registered since).
+        """
+        view = await self._worker_view(uow)
+        candidates = view.candidates(runtime_ref)
+        if not candidates and fresh_if_none and view.remembered:
+            self._view = None
+            view = await self._worker_view(uow)
+            candidates = view.candidates(runtime_ref)
         if not candidates:
             return None
-        if len(candidates) == 1:
-            return candidates[0].id
-        loads = await uow.executions.count_by_worker(
-            [w.id for w in candidates if w.id is not None], ACTIVE_STATUSES
-        )
-        # The least loaded worker; among equals the one this executor picked least recently.
-        # Concurrent schedulings do not see each other's uncommitted rows, so in a burst all
-        # loads read equal: the rotation is what spreads the burst over the workers.
-        least = min(loads.values())
-        tied = [wid for wid, load in loads.items() if load == least]
-        chosen = min(tied, key=lambda wid: self._last_pick.get(wid, -1))
+        if len(candidates) > 1 and view.loads is None:
+            view.loads = await uow.executions.count_by_worker(
+                [w.id for w in view.workers if w.id is not None], ACTIVE_STATUSES
+            )
+        loads = view.loads if view.loads is not None else {}
+        chosen = min(candidates, key=lambda w: (loads.get(w, 0), self._last_pick.get(w, -1)))
+        loads[chosen] = loads.get(chosen, 0) + 1
         self._last_pick[chosen] = next(self._pick_sequence)
         return chosen
 
-    async def _active_workers(self, uow: UnitOfWork) -> list[Worker]:
-        if self._store.catalogue.shared:
-            # Other processes register, cordon and stop workers: ask the database each time.
-            return await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
-        # This process is the only writer: the list holds until one of its transactions
-        # writes to the worker table (a registration, heartbeat, cordon or status change).
+    async def _worker_view(self, uow: UnitOfWork) -> _WorkerView:
+        """The active workers (and, once asked, their loads) as this process last read them.
+
+        Embedded (this process is the database's only writer), the view holds until one of
+        its transactions writes to the worker table (a registration, heartbeat, cordon or
+        status change), and the loads are counted for each pick. Shared with other processes
+        (distributed mode), it holds for ``WORKER_VIEW_TTL`` seconds: reading the workers and
+        counting their executions for every execution cost two round trips each, and a worker
+        that registers, stops or is cordoned is seen at most that much later (an execution
+        sent to a worker that just stopped is handed back like any other it held).
+        """
+        shared = self._store.catalogue.shared
         writes = self._store.writes("worker")
-        if self._workers is None or self._workers[0] != writes or "worker" in uow.written:
+        view = self._view
+        if (
+            view is None
+            or view.writes != writes
+            or "worker" in uow.written
+            or (shared and time.monotonic() - view.read_at >= WORKER_VIEW_TTL)
+        ):
             workers = await uow.workers.list(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY])
-            if "worker" in uow.written:
-                return workers
-            self._workers = (writes, workers)
-        return self._workers[1]
+            view = _WorkerView(workers, writes, time.monotonic())
+            if "worker" in uow.written:  # this transaction's own change: not for the others
+                return view
+            self._view = view
+            view.remembered = True
+        elif not shared:
+            view.loads = None  # counted again for each pick
+        return view
 
     # -- policies -----------------------------------------------------------------------------
 

@@ -12,7 +12,13 @@ Rules of this file:
    (``Attune.subscribe``). The WebSocket service does the same over the network.
 3. A slow subscriber never slows the engine: its buffer is bounded and, when full, the
    oldest notifications are dropped for it (counted in :attr:`Subscription.dropped`).
-4. Every notification is also stored, once, in the ``notification`` table by a
+4. With a ``linger`` (distributed services: ``message_queue.notification_linger``), the
+   notifications of the commits made within that time go out together, in commit order, as
+   one message (at most ``MAX_FRAMES`` frames each): a short action's ``running`` and
+   ``completed`` then cost the worker one message instead of two. The wait happens in
+   :meth:`Notifier.publish_lingering`, never in the committing task; what is pending when the
+   service stops is published before it goes.
+5. Every notification is also stored, once, in the ``notification`` table by a
    :class:`NotificationRecorder`: one durable queue that all recorders (the embedded engine,
    every executor service) consume as competitors, in batches (one INSERT per batch, never per
    change), acknowledged after the commit. The retention job purges old rows.
@@ -65,6 +71,7 @@ NOTIFICATION_TYPES = (
     "execution_log",
 )
 DEFAULT_BUFFER = 10_000  # notifications kept per subscriber before the oldest are dropped
+MAX_FRAMES = 500  # frames of one notification.created message when lingering (rule 4)
 # The durable queue the recorders share (competing consumers: each notification stored once).
 NOTIFICATION_LOG_QUEUE = "attune.notifications.log"
 
@@ -268,19 +275,64 @@ class Subscription:
 class Notifier:
     """Turns committed changes into notifications and delivers them to subscribers."""
 
-    def __init__(self, bus: Bus, now: Callable[[], datetime]) -> None:
+    def __init__(self, bus: Bus, now: Callable[[], datetime], *, linger: float = 0.0) -> None:
         self._bus = bus
         self._now = now
         self._subscriptions: set[Subscription] = set()
         self._queue = f"attune.notifier.{uuid.uuid4().hex}"
+        self._linger = linger
+        self._lingering = False  # publish_lingering runs
+        self._pending: list[dict[str, Any]] = []
+        self._arrived = anyio.Event()
 
     async def on_commit(self, changes: list[Change]) -> None:
-        """The store's commit listener: publish the notifications of a commit (rule 2)."""
+        """The store's commit listener: publish the notifications of a commit (rules 2, 4)."""
         frames = notifications_for(changes, self._now())
+        if not frames:
+            return
+        if not self._lingering:
+            await self._publish(frames)
+            return
+        self._pending += frames
+        self._arrived.set()
+
+    async def _publish(self, frames: list[dict[str, Any]]) -> None:
         if len(frames) == 1:
             await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, frames[0])
-        elif frames:
+        else:
             await self._bus.publish(RoutingKey.NOTIFICATION_CREATED, {"frames": frames})
+
+    async def publish_lingering(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Publish the commits' notifications ``linger`` seconds after the first of a batch
+        (rule 4) until cancelled; then what is pending. A publish that fails is logged: the
+        notifications are lost, the work they describe is not."""
+        if self._linger <= 0:
+            task_status.started()
+            await anyio.sleep_forever()
+        self._lingering = True
+        task_status.started()
+        try:
+            while True:
+                await self._arrived.wait()
+                if len(self._pending) < MAX_FRAMES:
+                    await anyio.sleep(self._linger)
+                await self._flush()
+        finally:
+            self._lingering = False
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                await self._flush()
+
+    async def _flush(self) -> None:
+        frames, self._pending = self._pending, []
+        self._arrived = anyio.Event()
+        for start in range(0, len(frames), MAX_FRAMES):
+            try:
+                await self._publish(frames[start : start + MAX_FRAMES])
+            except Exception:
+                log.exception("%d notifications not published", len(frames[start:]))
+                return
 
     def subscribe(
         self, filters: str | Sequence[str] = "all", *, buffer: int = DEFAULT_BUFFER
@@ -399,7 +451,8 @@ class NotificationRecorder:
                     log.warning("unreadable notification dropped: %r", frame)
         try:
             with anyio.CancelScope(shield=True):
-                async with self._store.transaction() as uow:
+                # One INSERT, atomic by itself: no BEGIN and COMMIT around it.
+                async with self._store.transaction(autocommit=True) as uow:
                     self.stored += await uow.notifications.add_many(rows)
         except Exception:
             log.exception("storing %d notifications failed; they will be redelivered", len(rows))

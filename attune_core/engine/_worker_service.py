@@ -389,8 +389,10 @@ class WorkerService:
             claimed: _Claimed | None = None
             messages: list[Publish] = []
             try:
-                async with self._store.transaction() as uow:
-                    execution = await uow.executions.find_for_update(execution_id)
+                # Each step of a claim leaves a consistent state (running, or failed while
+                # being prepared), and the claim is a conditional update: no transaction.
+                async with self._store.transaction(autocommit=True) as uow:
+                    execution = await uow.executions.find(execution_id)
                     if (
                         execution is None
                         or execution.status is not ExecutionStatus.SCHEDULED
@@ -429,22 +431,31 @@ class WorkerService:
         prepared) and the messages to publish once ``uow`` committed.
         """
         assert execution.id is not None
-        running = await uow.executions.transition(
-            execution.id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
-        )
-        if running is None:
-            return None, []
-        try:
-            invocation, environment = await self._invocation(uow, running)
-        except AttuneError as exc:
-            _, messages = await finish_execution(
-                uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
-            )
-            return None, messages
-        # Registered before the commit, so a cancel request arriving right after it is heard.
+        if execution.id in self._running:
+            return None, []  # a repeated dispatch of what runs here
+        # Registered before the claim can commit, so a cancel request arriving right after
+        # it is heard (in autocommit the claim's statement commits at once).
         self._running[execution.id] = anyio.Event()
-        # A cached read (the transaction checked the catalogue for the invocation already).
-        policies = bool(await uow.policies.list_for_action_cached(running.action_ref))
+        claimed = False
+        try:
+            running = await uow.executions.transition(
+                execution.id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
+            )
+            if running is None:
+                return None, []
+            try:
+                invocation, environment = await self._invocation(uow, running)
+            except AttuneError as exc:
+                _, messages = await finish_execution(
+                    uow, running, ExecutionStatus.FAILED, {"succeeded": False, "error": str(exc)}
+                )
+                return None, messages
+            # A cached read (the unit of work checked the catalogue for the invocation).
+            policies = bool(await uow.policies.list_for_action_cached(running.action_ref))
+            claimed = True
+        finally:
+            if not claimed:
+                self._running.pop(execution.id, None)
         return _Claimed(running, invocation, environment, policies), []
 
     def start(self, claimed: _Claimed | None) -> None:
@@ -527,9 +538,14 @@ class WorkerService:
         # in the middle does not leave the row running). While the database is unreachable
         # (a restart), try again: the outcome exists only here.
         with anyio.CancelScope(shield=True):
+            # A single statement (nothing streamed, no stderr, no workflow of this process
+            # to advance with it) needs no transaction around it.
+            alone = self._executor is None and not (
+                output is not None and (output.written or outcome.stderr)
+            )
             for attempt in itertools.count():
                 try:
-                    async with self._store.transaction() as uow:
+                    async with self._store.transaction(autocommit=alone) as uow:
                         if self._executor is not None:
                             await self._executor.completing_here(uow, execution)
                         done, messages = await finish_execution(

@@ -369,13 +369,20 @@ class Store:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, *, autocommit: bool = False) -> AsyncIterator[UnitOfWork]:
         """A unit of work that commits when the block ends and rolls back on an exception.
 
         Ending the transaction (commit, rollback, returning the connection) is never cut short
         by a cancellation (_connections.py, rule 1): a task cancelled mid-transaction still
         releases its connection and, on SQLite, the database's write lock, or every other
         writer would wait behind it.
+
+        With ``autocommit``, on PostgreSQL, every statement commits on its own: no ``BEGIN``
+        and no ``COMMIT``, two round trips fewer. Only for work of one write statement
+        (atomic by itself) or of steps that each leave a consistent state, and that takes no
+        row lock for later statements. The commit's bookkeeping (listeners, after-commit
+        callbacks, the catalogue) runs as for a transaction once the block ends without an
+        exception. On SQLite it is an ordinary transaction (it costs nothing there).
         """
         lock = self._write_lock
         if lock is not None:
@@ -383,7 +390,7 @@ class Store:
             # transactions (a heartbeat on a fake clock) lets the others run.
             await lock.acquire()
         try:
-            conn = await self._connect(read_only=False, checkpoint=False)
+            conn = await self._connect(read_only=False, checkpoint=False, autocommit=autocommit)
             try:
                 transaction = await conn.begin()
                 uow = UnitOfWork(conn, self._now, self.catalogue)
@@ -440,9 +447,12 @@ class Store:
         finally:
             await conn.close()
 
-    async def _connect(self, *, read_only: bool, checkpoint: bool) -> UnitConnection:
+    async def _connect(
+        self, *, read_only: bool, checkpoint: bool, autocommit: bool = False
+    ) -> UnitConnection:
         if self._inline is None:
-            return await DriverConnection.open(self._read_engine if read_only else self.engine)
+            autocommit = autocommit or read_only
+            return await DriverConnection.open(self._read_engine if autocommit else self.engine)
         if not read_only and self._idle_writer is not None:
             conn, self._idle_writer = self._idle_writer, None
             return conn
