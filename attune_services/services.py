@@ -228,7 +228,7 @@ async def serve_sensor(
             bus,
             clock,
             secret_box=box,
-            schedule=Executor(store, bus, clock).schedule_created,
+            place=Executor(store, bus, clock).place,
             announce=settings.message_queue.announce_events,
         )
         timers = TimerHost(

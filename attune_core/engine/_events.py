@@ -37,7 +37,7 @@ import attrs
 
 from attune_core.bus import RoutingKey
 from attune_core.engine._keys import keystore_for, resolve_config
-from attune_core.engine._messages import Publish, publish_all
+from attune_core.engine._messages import Publish, created_message, publish_all
 from attune_core.errors import AttuneError, NotFound, ValidationError
 from attune_core.expr import is_template
 from attune_core.model import Enforcement, EnforcementStatus, Event, Execution, Rule, Trigger
@@ -84,11 +84,13 @@ async def store_event(
     source_ref: str | None = None,
     config: Mapping[str, Any] | None = None,
     secret_box: SecretBox | None = None,
+    place: Place | None = None,
 ) -> tuple[Event, list[Publish]]:
     """Store one event of trigger ``trigger_ref`` and apply its rules, in ``uow``.
 
     ``secret_box`` decrypts the keys ``{{ keystore.<name> }}`` references in a rule's pack
-    config name; without it those references render null.
+    config name; without it those references render null. ``place`` decides how the rules'
+    executions are created (:data:`Place`; by default ``requested``).
 
     Returns:
         The event, and the messages to publish once ``uow`` has committed
@@ -107,6 +109,7 @@ async def store_event(
         source_ref=source_ref,
         config=config,
         secret_box=secret_box,
+        place=place,
     )
     return event, messages
 
@@ -121,6 +124,7 @@ async def store_events(
     source_ref: str | None = None,
     config: Mapping[str, Any] | None = None,
     secret_box: SecretBox | None = None,
+    place: Place | None = None,
 ) -> tuple[list[Event], list[Publish]]:
     """:func:`store_event` for several payloads of one trigger, in ``uow``.
 
@@ -149,7 +153,9 @@ async def store_events(
             for payload in payloads
         ]
     )
-    followups = await RuleEngine(clock, secret_box=secret_box).process_many(uow, events)
+    followups = await RuleEngine(clock, secret_box=secret_box, place=place).process_many(
+        uow, events
+    )
     messages: list[Publish] = []
     for event, followup in zip(events, followups, strict=True):
         messages.append(
@@ -197,6 +203,9 @@ async def _lookup(
 # In a batch's transaction, after its events are stored: the messages decided -> those to
 # publish after the commit (EventIntake's ``schedule``).
 Schedule = Callable[[UnitOfWork, list[Publish]], Awaitable[list[Publish]]]
+# In a batch's transaction, before its executions are inserted: the executions as they should
+# be created (EventIntake's ``place``: Executor.place schedules on a worker what needs only one).
+Place = Callable[[UnitOfWork, list[Execution]], Awaitable[list[Execution]]]
 # Messages for observers outside Attune only (EventIntake's ``announce``).
 _OBSERVED_ONLY = frozenset({RoutingKey.EVENT_CREATED, RoutingKey.ENFORCEMENT_CREATED})
 
@@ -269,8 +278,11 @@ class EventIntake:
         clock: Time.
         secret_box: Decrypts the keys rules' pack config references (rule 5).
         schedule: Called in each batch's transaction with the messages decided, returns
-            those to publish instead: a distributed service schedules there the executions
-            that need only a worker (``Executor.schedule_created``).
+            those to publish instead: the embedded engine schedules there what its events
+            request (``Executor.schedule_here``).
+        place: Decides how the executions of the batch are created (:data:`Place`): a
+            distributed service creates those that need only a worker scheduled on one
+            (``Executor.place``).
         announce: Publish ``event.created`` and ``enforcement.created``. No Attune service
             consumes them (the notifications carry the same news), so the distributed
             services publish them only when ``message_queue.announce_events`` is set.
@@ -284,6 +296,7 @@ class EventIntake:
         *,
         secret_box: SecretBox | None = None,
         schedule: Schedule | None = None,
+        place: Place | None = None,
         announce: bool = True,
     ) -> None:
         self._store = store
@@ -291,6 +304,7 @@ class EventIntake:
         self._clock = clock
         self._box = secret_box
         self._schedule = schedule
+        self._place = place
         self._announce = announce
         self._pending: list[_Submitted] = []
         self._leader = anyio.Lock()
@@ -392,6 +406,7 @@ class EventIntake:
                         source_ref=first.source_ref,
                         config=first.config,
                         secret_box=self._box,
+                        place=self._place,
                     )
                     stored.append((accepted, events))
                     messages += published
@@ -446,11 +461,15 @@ class RuleEngine:
     Args:
         clock: Time (``system.timestamp``, ``timediff_*``).
         secret_box: Decrypts the keys referenced by ``{{ keystore.<name> }}`` in pack config.
+        place: Decides how the executions are created (:data:`Place`; default requested).
     """
 
-    def __init__(self, clock: Clock, *, secret_box: SecretBox | None = None) -> None:
+    def __init__(
+        self, clock: Clock, *, secret_box: SecretBox | None = None, place: Place | None = None
+    ) -> None:
         self._clock = clock
         self._box = secret_box
+        self._place = place
 
     async def process(self, uow: UnitOfWork, event: Event) -> list[Publish]:
         """Create the enforcements and executions of one (just stored) event."""
@@ -504,19 +523,20 @@ class RuleEngine:
             for outcome, enforcement in zip(outcomes, enforcements, strict=True)
             if outcome[3] is not None
         ]
-        executions = await uow.executions.create_many(
-            [
-                Execution(
-                    action=rule.action,
-                    action_ref=rule.action_ref,
-                    config=params,
-                    enforcement=enforcement.id,
-                    rule_ref=rule.ref,
-                    trigger_ref=event.trigger_ref,
-                )
-                for (_, event, rule, params, _), enforcement in matched
-            ]
-        )
+        new = [
+            Execution(
+                action=rule.action,
+                action_ref=rule.action_ref,
+                config=params,
+                enforcement=enforcement.id,
+                rule_ref=rule.ref,
+                trigger_ref=event.trigger_ref,
+            )
+            for (_, event, rule, params, _), enforcement in matched
+        ]
+        if self._place is not None and new:
+            new = await self._place(uow, new)
+        executions = await uow.executions.create_many(new)
         execution_of = {
             enforcement.id: execution
             for (_, enforcement), execution in zip(matched, executions, strict=True)
@@ -528,9 +548,7 @@ class RuleEngine:
             )
             execution = execution_of.get(enforcement.id)
             if execution is not None:
-                messages[index].append(
-                    (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
-                )
+                messages[index].append(created_message(execution))
         return messages
 
     async def _rules(self, uow: UnitOfWork, event: Event) -> list[Rule]:

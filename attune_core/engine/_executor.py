@@ -391,57 +391,42 @@ class Executor:
                 out.append((key, payload))
         return out
 
-    async def schedule_created(self, uow: UnitOfWork, messages: list[Publish]) -> list[Publish]:
-        """Schedule, in the transaction that created them, the executions ``messages`` request
-        that need nothing but a worker; returns the messages to publish after the commit.
-
-        For a process that creates executions without an executor of its own (the API, a
-        sensor host, in distributed mode): such an execution goes ``requested -> scheduled``
-        in the creating transaction and its dispatch replaces ``execution.requested``, saving
-        the executor a message and a transaction. Anything else keeps its
-        ``execution.requested`` for the executor service, which alone starts workflows and
-        inquiries, applies policies and delays, fails invalid parameters with the reason, and
-        waits for a worker when none is active. The workers are read once per call, and the
-        executions of one call are spread over them by load.
+    async def place(self, uow: UnitOfWork, executions: list[Execution]) -> list[Execution]:
+        """The executions a process without an executor of its own (the API, a sensor host,
+        in distributed mode) is about to create in ``uow``, as it should create them: those
+        that need nothing but a worker are created ``scheduled`` on one, with their validated
+        parameters, and their dispatch (:func:`created_message`) replaces
+        ``execution.requested``, saving the executor a message and a transaction and the
+        creator an UPDATE. Anything else stays ``requested``, for the executor service, which
+        alone starts workflows and inquiries, applies policies, fails invalid parameters with
+        the reason, and waits for a worker when none is active.
         """
-        out: list[Publish] = []
-        for key, payload in messages:
-            if key != RoutingKey.EXECUTION_REQUESTED:
-                out.append((key, payload))
-                continue
-            execution_id = int(payload["execution_id"])
-            ready = await self._ready_to_dispatch(uow, execution_id)
-            if ready is None:
-                out.append((key, payload))
-                continue
-            runtime_ref, parameters = ready
-            chosen = await self._pick_worker(uow, runtime_ref, fresh_if_none=False)
-            if chosen is None:
-                out.append((key, payload))
-                continue
-            scheduled = await uow.executions.transition(
-                execution_id,
-                expected=ExecutionStatus.REQUESTED,
-                new=ExecutionStatus.SCHEDULED,
-                worker=chosen,
-                config=parameters,
-            )
-            if scheduled is None:
-                continue  # not requested any more: someone else handles it
-            out.append((worker_dispatch_key(chosen), {"execution_id": execution_id}))
-        return out
+        placed: list[Execution] = []
+        for execution in executions:
+            ready = await self._ready_to_dispatch(uow, execution)
+            worker = None
+            if ready is not None:
+                runtime_ref, parameters = ready
+                worker = await self._pick_worker(uow, runtime_ref, fresh_if_none=False)
+            if worker is None:
+                placed.append(execution)
+            else:
+                placed.append(
+                    attrs.evolve(
+                        execution,
+                        status=ExecutionStatus.SCHEDULED,
+                        worker=worker,
+                        config=parameters,
+                    )
+                )
+        return placed
 
     async def _ready_to_dispatch(
-        self, uow: UnitOfWork, execution_id: int
+        self, uow: UnitOfWork, execution: Execution
     ) -> tuple[str | None, dict[str, Any]] | None:
-        """The runtime and validated parameters of a requested execution that needs only a
-        worker (see :meth:`schedule_created`), else ``None``."""
-        execution = await uow.executions.find_for_update(execution_id)
-        if (
-            execution is None
-            or execution.status is not ExecutionStatus.REQUESTED
-            or execution.workflow_task
-        ):
+        """The runtime and validated parameters of a new execution that needs only a worker
+        (see :meth:`place`), else ``None``."""
+        if execution.status is not ExecutionStatus.REQUESTED or execution.workflow_task:
             return None
         action = await uow.actions.find_by_ref_cached(execution.action_ref)
         if action is None or action.workflow_def is not None or action.ref == ASK_ACTION:

@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 
 from attune_core.bus import RoutingKey, worker_dispatch_key
+from attune_core.model import Execution, ExecutionStatus
 from attune_core.ports import Bus, Delivery
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "EXECUTOR_REQUESTS",
     "Publish",
     "consume_forever",
+    "created_message",
     "database_unavailable",
     "publish_all",
     "unavailable_delay",
@@ -38,6 +40,14 @@ EXECUTOR_COMPLETIONS = "attune.executor.completions"
 
 # A message to send once the transaction that decided it has committed.
 Publish = tuple[str, Mapping[str, Any]]
+
+
+def created_message(execution: Execution) -> Publish:
+    """What to publish once a new execution committed: its dispatch when it was created
+    scheduled on a worker (``Executor.place``), else ``execution.requested``."""
+    if execution.status is ExecutionStatus.SCHEDULED and execution.worker is not None:
+        return (worker_dispatch_key(execution.worker), {"execution_id": execution.id})
+    return (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
 
 
 def worker_queue(worker_id: int) -> tuple[str, Sequence[str]]:

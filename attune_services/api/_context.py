@@ -104,20 +104,19 @@ class ApiContext:
             executions = ExecutionIntake(store, bus)
         else:
             # Distributed: the executions an event or a request asks for that need only a
-            # worker are dispatched from the transaction creating them
-            # (Executor.schedule_created).
+            # worker are created scheduled on one and dispatched (Executor.place).
             from attune_core.engine._executor import Executor
 
-            schedule = Executor(store, bus, clock).schedule_created
+            place = Executor(store, bus, clock).place
             intake = EventIntake(
                 store,
                 bus,
                 clock,
                 secret_box=secrets,
-                schedule=schedule,
+                place=place,
                 announce=settings.message_queue.announce_events,
             )
-            executions = ExecutionIntake(store, bus, schedule=schedule)
+            executions = ExecutionIntake(store, bus, place=place)
         return cls(
             settings=settings,
             store=store,

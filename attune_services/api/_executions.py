@@ -12,8 +12,8 @@ Rules of this file:
    request's error, decided before anything is written, and the others of the batch are
    stored as usual. When the transaction fails for another reason, each request of the batch
    is tried again alone.
-3. ``execution.requested`` (or, with ``schedule``, the dispatch to a worker of what needs
-   only a worker: ``Executor.schedule_created``) is published after the commit.
+3. ``execution.requested`` (or, with ``place``, the dispatch to a worker of what it created
+   scheduled on one: ``Executor.place``) is published after the commit.
 4. Once a batch has taken a request, it is stored even if its caller is cancelled meanwhile.
 """
 
@@ -25,9 +25,8 @@ from typing import Any
 import anyio
 import attrs
 
-from attune_core.bus import RoutingKey
-from attune_core.engine._events import Schedule
-from attune_core.engine._messages import Publish, publish_all
+from attune_core.engine._events import Place
+from attune_core.engine._messages import Publish, created_message, publish_all
 from attune_core.errors import AttuneError, NotFound
 from attune_core.model import Action, Execution
 from attune_core.ports import Bus
@@ -59,14 +58,14 @@ class ExecutionIntake:
     Args:
         store: The database.
         bus: The message bus.
-        schedule: Called in each batch's transaction with the ``execution.requested``
-            messages, returns the messages to publish instead (distributed mode).
+        place: Decides how the executions of a batch are created (distributed mode:
+            ``Executor.place`` creates what needs only a worker scheduled on one).
     """
 
-    def __init__(self, store: Store, bus: Bus, *, schedule: Schedule | None = None) -> None:
+    def __init__(self, store: Store, bus: Bus, *, place: Place | None = None) -> None:
         self._store = store
         self._bus = bus
-        self._schedule = schedule
+        self._place = place
         self._pending: list[ExecutionRequest] = []
         self._leader = anyio.Lock()
         self.transactions = 0
@@ -133,23 +132,19 @@ class ExecutionIntake:
                         request.error = exc
                         continue
                     accepted.append(request)
-                executions = await uow.executions.create_many(
-                    [
-                        Execution(
-                            action_ref=request.action_ref,
-                            action=request.action.id if request.action else None,
-                            config=dict(request.parameters),
-                            env_vars=dict(request.env_vars) if request.env_vars else None,
-                        )
-                        for request in accepted
-                    ]
-                )
-                messages: list[Publish] = [
-                    (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
-                    for execution in executions
+                new = [
+                    Execution(
+                        action_ref=request.action_ref,
+                        action=request.action.id if request.action else None,
+                        config=dict(request.parameters),
+                        env_vars=dict(request.env_vars) if request.env_vars else None,
+                    )
+                    for request in accepted
                 ]
-                if self._schedule is not None and messages:
-                    messages = await self._schedule(uow, messages)
+                if self._place is not None and new:
+                    new = await self._place(uow, new)
+                executions = await uow.executions.create_many(new)
+                messages = [created_message(execution) for execution in executions]
         except Exception as exc:
             for request in batch:
                 request.error = exc
