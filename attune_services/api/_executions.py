@@ -15,6 +15,9 @@ Rules of this file:
 3. ``execution.requested`` (or, with ``place``, the dispatch to a worker of what it created
    scheduled on one: ``Executor.place``) is published after the commit.
 4. Once a batch has taken a request, it is stored even if its caller is cancelled meanwhile.
+5. A batch is one INSERT (at most ``MAX_BATCH`` rows, within one statement of SQLAlchemy's
+   multi-row insert), atomic by itself: it runs in autocommit, without ``BEGIN`` and
+   ``COMMIT`` (two round trips) on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from attune_core.ports import Bus
 from attune_core.storage import Store, UnitOfWork
 
 __all__ = ["ExecutionIntake", "ExecutionRequest"]
+
+# Rows of one batch: below SQLAlchemy's insertmanyvalues page (1,000), so that the batch is a
+# single statement (rule 5).
+MAX_BATCH = 500
 
 
 @attrs.define(eq=False)
@@ -84,7 +91,9 @@ class ExecutionIntake:
             async with self._leader:
                 if not request.taken:
                     leader = True
-                    batch, self._pending = self._pending, []
+                    others = [r for r in self._pending if r is not request]
+                    batch = [request, *others[: MAX_BATCH - 1]]
+                    self._pending = others[MAX_BATCH - 1 :]
                     published = anyio.Event()
                     for taken in batch:
                         taken.taken, taken.published = True, published
@@ -123,7 +132,7 @@ class ExecutionIntake:
         self.transactions += 1
         accepted: list[ExecutionRequest] = []
         try:
-            async with self._store.transaction() as uow:
+            async with self._store.transaction(autocommit=True) as uow:  # rule 5
                 for request in batch:
                     request.error = None
                     try:
