@@ -9,6 +9,11 @@ Rules of this file:
    (``WHERE id = :id AND status IN (:expected)``) that reports whether it applied, so duplicate
    and late messages are harmless.
 5. Driver errors are translated (``_errors.translate_errors``) before leaving this layer.
+6. A change of a history-tracked row (executions, workers: ``_tracked_change``) is one
+   statement on PostgreSQL, whose triggers record the history and which returns the old
+   status too; on SQLite the row is read first (cached per transaction) and the history row is
+   built in Python (``_history.py``). Rules that depend on the old row are SQL
+   (``set_once``: ``COALESCE``), the same on both backends.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from attune_core.errors import NotFound, ValidationError
 from attune_core.model import HistoryOperation
 from attune_core.storage._catalogue import CATALOGUE_TABLES
 from attune_core.storage._errors import translate_errors
-from attune_core.storage._history import HistorySpec, history_row
+from attune_core.storage._history import HISTORY_IN_DATABASE, HistorySpec, history_row
 
 if TYPE_CHECKING:
     from attune_core.storage._store import UnitConnection, UnitOfWork
@@ -85,12 +90,57 @@ def _prebuilt(table: sa.Table, name: str) -> Any:
             )
         elif name == "insert":
             statement = sa.insert(table).returning(table)
-        elif name == "history":
-            statement = sa.insert(table)
         else:  # pragma: no cover - a programming error
             raise KeyError(name)
         _STATEMENTS[key] = statement
     return statement
+
+
+def _change_statement(
+    table: sa.Table, *, expected: bool, once: tuple[str, ...], one_statement: bool
+) -> Any:
+    """The UPDATE of a tracked change (``Repository._tracked_change``), built once per shape.
+
+    Parameters: ``_id``, ``_expected`` (with ``expected``), ``_once_<column>`` (the value of
+    each set-once column if it is still NULL), and the changed columns by name.
+    ``one_statement``: the row is locked and its old status returned by the same statement
+    (``UPDATE ... FROM (SELECT id, status ... FOR UPDATE) AS prior ... RETURNING ...,
+    prior.status``). Waiting for that lock, PostgreSQL reads the row as the transaction that
+    held it left it (READ COMMITTED re-checks the WHERE on the newest version), so of two
+    transactions changing the same row from the same status exactly one applies, and the old
+    status returned is the one this change replaced.
+    """
+    key = (table.name, f"change:{expected}:{','.join(once)}:{one_statement}")
+    statement = _STATEMENTS.get(key)
+    if statement is not None:
+        return statement
+    c = table.c
+    if one_statement:
+        prior = (
+            sa.select(c.id, c.status)
+            .where(c.id == sa.bindparam("_id"))
+            .with_for_update()
+            .subquery("prior")
+        )
+        statement = (
+            sa.update(table)
+            .where(c.id == prior.c.id)
+            .returning(*table.c, prior.c.status.label("_old_status"))
+        )
+    else:
+        statement = sa.update(table).where(c.id == sa.bindparam("_id")).returning(table)
+    if expected:
+        statement = statement.where(c.status.in_(sa.bindparam("_expected", expanding=True)))
+    if once:
+        statement = statement.values(
+            {name: sa.func.coalesce(c[name], sa.bindparam(f"_once_{name}")) for name in once}
+        )
+    _STATEMENTS[key] = statement
+    return statement
+
+
+# Turns the history triggers off (or on again) until the transaction ends (PostgreSQL).
+_HISTORY_SETTING = sa.text("SELECT set_config('attune.history', :value, true)")
 
 
 def _as_row(entity: Any) -> dict[str, Any]:
@@ -107,6 +157,10 @@ class Repository(Generic[E]):
     order: ClassVar[Sequence[tuple[str, bool]]] = (("id", True),)
     # Set on tables whose changes are recorded field by field (execution, worker).
     history: ClassVar[HistorySpec | None] = None
+    # Columns a tracked change sets, to the store's time, only while they are NULL (never
+    # moved afterwards), when it changes the status to the one given: written as COALESCE in
+    # the UPDATE, so the rule needs no read of the row (e.g. an execution's started_at).
+    set_once: ClassVar[Mapping[str, Enum]] = {}
     # Set on tables whose inserts and status changes are announced after commit (the
     # notifier's "one notification per change"): the entity type name, e.g. "execution".
     announce: ClassVar[str | None] = None
@@ -248,24 +302,10 @@ class Repository(Generic[E]):
             for inserted in found:
                 self._uow.rows[(self.table.name, inserted.id)] = dict(inserted._mapping)
         if self.history is not None:
-            # The history rows of the batch in one statement too (what _after_insert records).
-            now = self._now()
-            history = [
-                row
-                for entity in stored
-                if (
-                    row := history_row(
-                        self.history,
-                        HistoryOperation.INSERT,
-                        old=None,
-                        new=_as_row(entity),
-                        time=now,
-                    )
-                )
-                is not None
-            ]
-            for row in history:
-                self._uow.add_history(self.history.table_name, row)
+            # Queued history rows are written in one statement at the flush (SQLite); on
+            # PostgreSQL the triggers wrote them with the INSERT.
+            for entity in stored:
+                await self._record(HistoryOperation.INSERT, old=None, new=_as_row(entity))
         else:
             for entity in stored:
                 await self._after_insert(entity)
@@ -411,7 +451,14 @@ class Repository(Generic[E]):
             .order_by(key)
             .limit(max(1, limit))
         )
-        result = await self._execute(sa.delete(t).where(key.in_(chosen.scalar_subquery())))
+        statement = sa.delete(t).where(key.in_(chosen.scalar_subquery()))
+        if self.history is None or self._history_in_python:
+            result = await self._execute(statement)
+        else:
+            # The history triggers skip the purge's deletions (migration 0006).
+            await self._execute(_HISTORY_SETTING, {"value": "off"})
+            result = await self._execute(statement)
+            await self._execute(_HISTORY_SETTING, {"value": "on"})
         return int(result.rowcount or 0)
 
     async def _delete_returning(self, statement: sa.Delete) -> E | None:
@@ -421,37 +468,58 @@ class Repository(Generic[E]):
             await self._after_delete(deleted)
         return deleted
 
+    @property
+    def _history_in_python(self) -> bool:
+        """Whether this repository records history rows itself (not the database's triggers)."""
+        return self.history is not None and self.dialect not in HISTORY_IN_DATABASE
+
     async def _tracked_change(
         self, id: int, wanted: Sequence[Enum] | None, values: dict[str, Any]
     ) -> E | None:
-        """UPDATE a history-tracked row: lock it, change it, record what changed.
+        """UPDATE a history-tracked row, record what changed, announce a status change.
 
-        The row is read ``FOR UPDATE`` first (PostgreSQL; SQLite's write transactions are
-        already exclusive), so concurrent transitions serialise and exactly one applies.
+        PostgreSQL: one statement locks the row, changes it if its status is expected and
+        returns it with its old status; the triggers record the history. SQLite: the row is
+        read first (its write transactions are exclusive; the read is cached per transaction)
+        for the old status and the Python history row. Either way, concurrent transitions
+        serialise and exactly one applies.
         """
-        assert self.history is not None
         t = self.table
-        old = await self.lock_row(id)
-        if old is None or (wanted is not None and old["status"] not in wanted):
-            return None
-        values = self._prepare_change(old, values)
-        keys: dict[str, Any]
-        if wanted is None:
-            statement, keys = _prebuilt(t, "update"), {"_id": id}
-        else:
-            statement, keys = _prebuilt(t, "transition"), {"_id": id, "_expected": list(wanted)}
+        key = (t.name, id)
+        known = self._uow.rows.get(key)
+        if known is not None and wanted is not None and known["status"] not in wanted:
+            return None  # the row is locked or was written by this transaction: no statement
+        status = values.get("status")
+        once = tuple(
+            name
+            for name, when in self.set_once.items()
+            if status is not None and status == when and name not in values
+        )
+        parameters = {**values, "_id": id, **{f"_once_{name}": self._now() for name in once}}
+        if wanted is not None:
+            parameters["_expected"] = list(wanted)
+        one_statement = not self._history_in_python
+        old: dict[str, Any] | None = None
+        if not one_statement:
+            old = await self.lock_row(id)
+            if old is None or (wanted is not None and old["status"] not in wanted):
+                return None
+        statement = _change_statement(
+            t, expected=wanted is not None, once=once, one_statement=one_statement
+        )
         # Prebuilt statements are not seen by _execute's row bookkeeping: keep it here.
-        result = await self._conn_execute(statement, {**values, **keys})
-        row = result.one_or_none()
+        row = (await self._conn_execute(statement, parameters)).one_or_none()
         if row is None:
-            self._uow.rows.pop((t.name, id), None)
+            self._uow.rows.pop(key, None)
             return None
         new = dict(row._mapping)
-        self._uow.rows[(t.name, id)] = new
-        await self._record(HistoryOperation.UPDATE, old=old, new=new)
+        old_status = new.pop("_old_status") if old is None else old["status"]
+        self._uow.rows[key] = new
+        if old is not None:
+            await self._record(HistoryOperation.UPDATE, old=old, new=new)
         entity: E = self.entity(**new)
         if "status" in values:
-            self._announce_status(entity, old["status"])
+            self._announce_status(entity, old_status)
         return entity
 
     async def lock_row(self, id: int) -> dict[str, Any] | None:
@@ -481,10 +549,6 @@ class Repository(Generic[E]):
         with translate_errors(self.name):
             return await self._conn.execute(statement, parameters)
 
-    def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        """Adjust the values of a tracked change knowing the old row (override point)."""
-        return values
-
     async def _record(
         self,
         operation: HistoryOperation,
@@ -492,9 +556,11 @@ class Repository(Generic[E]):
         old: Mapping[str, Any] | None,
         new: Mapping[str, Any] | None,
     ) -> None:
-        if self.history is None:
+        if self.history is None or not self._history_in_python:
             return
-        row = history_row(self.history, operation, old=old, new=new, time=self._now())
+        # The time of an INSERT or UPDATE is the row's ``updated`` stamp, as the triggers have.
+        time = new["updated"] if new is not None and "updated" in new else self._now()
+        row = history_row(self.history, operation, old=old, new=new, time=time)
         if row is not None:
             self._uow.add_history(self.history.table_name, row)
 

@@ -457,16 +457,8 @@ class ExecutionRepository(Repository[Execution]):
     order = NEWEST_FIRST
     announce = "execution"
     history = _EXECUTION_HISTORY
-
-    def _prepare_change(self, old: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        # started_at marks the first time the execution ran; it is never moved afterwards.
-        if (
-            values.get("status") is ExecutionStatus.RUNNING
-            and old["started_at"] is None
-            and "started_at" not in values
-        ):
-            values["started_at"] = self._now()
-        return values
+    # started_at marks the first time the execution ran; it is never moved afterwards.
+    set_once = {"started_at": ExecutionStatus.RUNNING}
 
     async def list_children(self, parent: int) -> list[Execution]:
         """Direct children of a (workflow) execution, oldest first."""

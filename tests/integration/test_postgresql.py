@@ -9,7 +9,7 @@ import pytest
 
 from attune_core.errors import ConfigError, StorageError
 from attune_core.model import Execution, ExecutionStatus
-from attune_core.storage import Store
+from attune_core.storage import Change, Store
 from attune_core.testing import temporary_store
 from tests.conftest import POSTGRES_URL, require_service
 
@@ -64,6 +64,53 @@ async def test_two_connections_race_to_transition_and_exactly_one_wins(pg_store:
     async with pg_store.read() as uow:
         history = await uow.execution_history.query(operation="UPDATE")
     assert len(history) == 10  # one recorded transition per execution, never two
+
+
+async def test_a_transition_that_waited_for_the_lock_reports_the_status_it_replaced(
+    pg_store: Store,
+) -> None:
+    async with pg_store.transaction() as uow:
+        execution = await uow.executions.create(Execution(action_ref="core.echo"))
+    eid = execution.id
+    assert eid is not None
+    announced: list[tuple[str, str | None, str]] = []
+
+    async def listen(changes: list[Change]) -> None:
+        announced.extend(
+            (c.kind, c.old_status, c.entity.status.value) for c in changes if c.kind == "status"
+        )
+
+    pg_store.on_commit(listen)
+    holds_lock = anyio.Event()
+
+    async def schedule() -> None:
+        async with pg_store.transaction() as uow:
+            await uow.executions.transition(
+                eid, expected=ExecutionStatus.REQUESTED, new=ExecutionStatus.SCHEDULED
+            )
+            holds_lock.set()
+            await anyio.sleep(0.2)
+
+    async def run() -> None:
+        async with pg_store.transaction() as uow:
+            # Either status will do; the one replaced is the one the other transaction left.
+            await uow.executions.transition(
+                eid,
+                expected=[ExecutionStatus.REQUESTED, ExecutionStatus.SCHEDULED],
+                new=ExecutionStatus.RUNNING,
+            )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(schedule)
+        await holds_lock.wait()
+        tg.start_soon(run)
+    assert announced == [("status", "requested", "scheduled"), ("status", "scheduled", "running")]
+    async with pg_store.read() as uow:
+        records = await uow.execution_history.query(entity_id=eid, operation="UPDATE")
+    assert [(r.old_values["status"], r.new_values["status"]) for r in records] == [
+        ("scheduled", "running"),
+        ("requested", "scheduled"),
+    ]
 
 
 async def test_unreachable_server_is_one_clear_error() -> None:
