@@ -77,17 +77,6 @@ def _prebuilt(table: sa.Table, name: str) -> Any:
             statement = sa.select(table).where(c.id == sa.bindparam("_id")).with_for_update()
         elif name == "find_by_ref":
             statement = sa.select(table).where(c.ref == sa.bindparam("_ref"))
-        elif name == "update":
-            statement = sa.update(table).where(c.id == sa.bindparam("_id")).returning(table)
-        elif name == "transition":
-            statement = (
-                sa.update(table)
-                .where(
-                    c.id == sa.bindparam("_id"),
-                    c.status.in_(sa.bindparam("_expected", expanding=True)),
-                )
-                .returning(table)
-            )
         elif name == "insert":
             statement = sa.insert(table).returning(table)
         else:  # pragma: no cover - a programming error
