@@ -167,7 +167,7 @@ class LocalWorker(Protocol):
         """Take one of the worker's free slots now, or say there is none."""
         ...
 
-    async def claim(self, uow: UnitOfWork, execution: Execution) -> tuple[Any, list[Publish]]:
+    async def claim(self, uow: UnitOfWork, execution_id: int) -> tuple[Any, list[Publish]]:
         """Move a scheduled execution to running in ``uow`` and prepare its run."""
         ...
 
@@ -537,7 +537,7 @@ class Executor:
             if scheduled is None:
                 handoff.append(None)
                 return []
-            claimed, messages = await local.claim(uow, scheduled)
+            claimed, messages = await local.claim(uow, execution_id)
             handoff.append(claimed)
             return messages
         if scheduled is None:

@@ -392,14 +392,7 @@ class WorkerService:
                 # Each step of a claim leaves a consistent state (running, or failed while
                 # being prepared), and the claim is a conditional update: no transaction.
                 async with self._store.transaction(autocommit=True) as uow:
-                    execution = await uow.executions.find(execution_id)
-                    if (
-                        execution is None
-                        or execution.status is not ExecutionStatus.SCHEDULED
-                        or execution.worker != self.worker_id
-                    ):
-                        return
-                    claimed, messages = await self.claim(uow, execution)
+                    claimed, messages = await self.claim(uow, execution_id)
             except BaseException:
                 if claimed is not None:
                     self._running.pop(claimed.execution_id, None)
@@ -423,23 +416,26 @@ class WorkerService:
         return True
 
     async def claim(
-        self, uow: UnitOfWork, execution: Execution
+        self, uow: UnitOfWork, execution_id: int
     ) -> tuple[_Claimed | None, list[Publish]]:
-        """Move a scheduled execution to running in ``uow`` and prepare what to run.
+        """Move an execution scheduled on this worker to running in ``uow`` and prepare what
+        to run (one conditional update: scheduled, and on this worker).
 
         Returns the claim (``None`` if the execution was not claimable or failed while being
         prepared) and the messages to publish once ``uow`` committed.
         """
-        assert execution.id is not None
-        if execution.id in self._running:
+        if execution_id in self._running:
             return None, []  # a repeated dispatch of what runs here
         # Registered before the claim can commit, so a cancel request arriving right after
         # it is heard (in autocommit the claim's statement commits at once).
-        self._running[execution.id] = anyio.Event()
+        self._running[execution_id] = anyio.Event()
         claimed = False
         try:
             running = await uow.executions.transition(
-                execution.id, expected=ExecutionStatus.SCHEDULED, new=ExecutionStatus.RUNNING
+                execution_id,
+                expected=ExecutionStatus.SCHEDULED,
+                new=ExecutionStatus.RUNNING,
+                where={"worker": self.worker_id},
             )
             if running is None:
                 return None, []
@@ -455,7 +451,7 @@ class WorkerService:
             claimed = True
         finally:
             if not claimed:
-                self._running.pop(execution.id, None)
+                self._running.pop(execution_id, None)
         return _Claimed(running, invocation, environment, policies), []
 
     def start(self, claimed: _Claimed | None) -> None:

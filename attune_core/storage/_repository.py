@@ -86,12 +86,18 @@ def _prebuilt(table: sa.Table, name: str) -> Any:
 
 
 def _change_statement(
-    table: sa.Table, *, expected: bool, once: tuple[str, ...], one_statement: bool
+    table: sa.Table,
+    *,
+    expected: bool,
+    once: tuple[str, ...],
+    one_statement: bool,
+    match: tuple[str, ...] = (),
 ) -> Any:
     """The UPDATE of a tracked change (``Repository._tracked_change``), built once per shape.
 
     Parameters: ``_id``, ``_expected`` (with ``expected``), ``_once_<column>`` (the value of
-    each set-once column if it is still NULL), and the changed columns by name.
+    each set-once column if it is still NULL), ``_match_<column>`` (the value each ``match``
+    column must hold), and the changed columns by name.
     ``one_statement``: the row is locked and its old status returned by the same statement
     (``UPDATE ... FROM (SELECT id, status ... FOR UPDATE) AS prior ... RETURNING ...,
     prior.status``). Waiting for that lock, PostgreSQL reads the row as the transaction that
@@ -99,7 +105,7 @@ def _change_statement(
     transactions changing the same row from the same status exactly one applies, and the old
     status returned is the one this change replaced.
     """
-    key = (table.name, f"change:{expected}:{','.join(once)}:{one_statement}")
+    key = (table.name, f"change:{expected}:{','.join(once)}:{one_statement}:{','.join(match)}")
     statement = _STATEMENTS.get(key)
     if statement is not None:
         return statement
@@ -120,6 +126,8 @@ def _change_statement(
         statement = sa.update(table).where(c.id == sa.bindparam("_id")).returning(table)
     if expected:
         statement = statement.where(c.status.in_(sa.bindparam("_expected", expanding=True)))
+    for name in match:
+        statement = statement.where(c[name] == sa.bindparam(f"_match_{name}"))
     if once:
         statement = statement.values(
             {name: sa.func.coalesce(c[name], sa.bindparam(f"_once_{name}")) for name in once}
@@ -130,6 +138,15 @@ def _change_statement(
 
 # Turns the history triggers off (or on again) until the transaction ends (PostgreSQL).
 _HISTORY_SETTING = sa.text("SELECT set_config('attune.history', :value, true)")
+
+
+def _matches(
+    row: Mapping[str, Any], wanted: Sequence[Enum] | None, match: Mapping[str, Any]
+) -> bool:
+    """Whether a known row is in an expected status and holds the ``match`` values."""
+    if wanted is not None and row["status"] not in wanted:
+        return False
+    return all(row[name] == value for name, value in match.items())
 
 
 def _as_row(entity: Any) -> dict[str, Any]:
@@ -394,23 +411,32 @@ class Repository(Generic[E]):
         *,
         expected: Enum | Collection[Enum],
         new: Enum,
+        where: Mapping[str, Any] | None = None,
         **changes: Any,
     ) -> E | None:
-        """Change ``status`` to ``new`` only if it is currently ``expected`` (one or several).
+        """Change ``status`` to ``new`` only if it is currently ``expected`` (one or several)
+        and the columns of ``where`` hold the values given there.
 
-        Returns the updated entity, or ``None`` when the row was not in an expected status (or
-        does not exist): someone else got there first, and the caller should do nothing.
+        Returns the updated entity, or ``None`` when the row was not in an expected status
+        (or does not exist, or ``where`` does not match): someone else got there first, and
+        the caller should do nothing.
         """
         self._check_columns(changes)
+        match = dict(where or {})
+        self._check_columns(match)
         wanted = [expected] if isinstance(expected, Enum) else list(expected)
         values = {**changes, "status": new}
         if "updated" in self._columns:
             values["updated"] = self._now()
         if self.history is not None:
-            return await self._tracked_change(id, wanted, values)
+            return await self._tracked_change(id, wanted, values, match)
         statement = (
             sa.update(self.table)
-            .where(self.table.c.id == id, self.table.c.status.in_(wanted))
+            .where(
+                self.table.c.id == id,
+                self.table.c.status.in_(wanted),
+                *(self.table.c[name] == value for name, value in match.items()),
+            )
             .values(values)
             .returning(self.table)
         )
@@ -463,7 +489,11 @@ class Repository(Generic[E]):
         return self.history is not None and self.dialect not in HISTORY_IN_DATABASE
 
     async def _tracked_change(
-        self, id: int, wanted: Sequence[Enum] | None, values: dict[str, Any]
+        self,
+        id: int,
+        wanted: Sequence[Enum] | None,
+        values: dict[str, Any],
+        match: Mapping[str, Any] | None = None,
     ) -> E | None:
         """UPDATE a history-tracked row, record what changed, announce a status change.
 
@@ -475,8 +505,9 @@ class Repository(Generic[E]):
         """
         t = self.table
         key = (t.name, id)
+        match = match or {}
         known = self._uow.rows.get(key)
-        if known is not None and wanted is not None and known["status"] not in wanted:
+        if known is not None and not _matches(known, wanted, match):
             return None  # the row is locked or was written by this transaction: no statement
         status = values.get("status")
         once = tuple(
@@ -487,14 +518,19 @@ class Repository(Generic[E]):
         parameters = {**values, "_id": id, **{f"_once_{name}": self._now() for name in once}}
         if wanted is not None:
             parameters["_expected"] = list(wanted)
+        parameters.update({f"_match_{name}": value for name, value in match.items()})
         one_statement = not self._history_in_python
         old: dict[str, Any] | None = None
         if not one_statement:
             old = await self.lock_row(id)
-            if old is None or (wanted is not None and old["status"] not in wanted):
+            if old is None or not _matches(old, wanted, match):
                 return None
         statement = _change_statement(
-            t, expected=wanted is not None, once=once, one_statement=one_statement
+            t,
+            expected=wanted is not None,
+            once=once,
+            one_statement=one_statement,
+            match=tuple(match),
         )
         # Prebuilt statements are not seen by _execute's row bookkeeping: keep it here.
         row = (await self._conn_execute(statement, parameters)).one_or_none()
