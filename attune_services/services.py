@@ -76,20 +76,23 @@ class Traffic:
 
     Logged (``attune.traffic`` lines) when the service stops and on ``SIGUSR1``. Database round
     trips are counted as the driver makes them on PostgreSQL with asyncpg: one per statement,
-    one for ``BEGIN`` and one for ``COMMIT``/``ROLLBACK`` per transaction, and one per pool
-    checkout (the pre-ping that finds dead connections after a database restart). A read
+    one for ``BEGIN`` and one for ``COMMIT``/``ROLLBACK`` per transaction, and one per ping (a
+    pooled connection idle for more than a second is pinged before use, to find dead
+    connections after a database restart; one in continuous use is not). A read
     (``Store.read``) runs in autocommit: asyncpg sends it no ``BEGIN`` and no ``ROLLBACK``.
+    The catalogue listener's own connection (a keepalive statement every 10 s while quiet) is
+    not counted.
     """
 
     def __init__(self, store: Store, bus: RabbitMQBus) -> None:
         self.bus = bus
         self.statements = 0
         self.transactions = 0
-        self.checkouts = 0
+        self._store = store
+        self._pings_before = store.pings
         engine = store.engine.sync_engine
         event.listen(engine, "before_cursor_execute", self._on_statement)
         event.listen(engine, "begin", self._on_begin)
-        event.listen(engine.pool, "checkout", self._on_checkout)
 
     def _on_statement(self, *_args: Any) -> None:
         self.statements += 1
@@ -98,23 +101,24 @@ class Traffic:
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             self.transactions += 1
 
-    def _on_checkout(self, *_args: Any) -> None:
-        self.checkouts += 1
+    @property
+    def pings(self) -> int:
+        return self._store.pings - self._pings_before
 
     @property
     def round_trips(self) -> int:
-        return self.statements + 2 * self.transactions + self.checkouts
+        return self.statements + 2 * self.transactions + self.pings
 
     def log(self, service: str) -> None:
         published = dict(sorted(self.bus.published.items()))
         log.info(
-            "attune.traffic %s: round_trips=%d statements=%d transactions=%d checkouts=%d "
+            "attune.traffic %s: round_trips=%d statements=%d transactions=%d pings=%d "
             "published=%d %s",
             service,
             self.round_trips,
             self.statements,
             self.transactions,
-            self.checkouts,
+            self.pings,
             sum(published.values()),
             json.dumps(published),
             extra={"service": service},

@@ -11,17 +11,31 @@ Rules of this file:
 2. A value is stored only if no catalogue change committed since the unit of work that read it
    began (the ``generation`` it began at): a reader that started before a commit may hold the
    old rows and must not put them back after the invalidation.
-3. Other processes (distributed mode, PostgreSQL) are seen through a stamp: the row count and
-   the newest ``updated`` of every catalogue table, read once per unit of work before the
-   cache is used. Any insert, update or delete elsewhere changes it (``updated`` is stamped by
-   the writing repository, rows are never updated with an older stamp), and the cache is
-   cleared. SQLite is embedded, one process per database, so the stamp is not read there.
-4. Cached values are frozen entities (or tuples of them): callers cannot change them.
+3. Other processes (distributed mode, PostgreSQL) are seen through their announcements: every
+   statement changing a catalogue table sends ``pg_notify('attune_catalogue', <schema>)``
+   (migration 0007), delivered when its transaction commits, and each Store keeps a LISTEN
+   connection that clears the cache on every announcement of its schema
+   (_catalogue_listener.py). While that listener is up (``listening``), a unit of work uses the
+   cache without a statement. A unit of work that begins after another process committed a
+   change but before the announcement arrived (a millisecond or so, longer if the listener
+   connection died silently: at most its keepalive) may still use the old rows, as it would
+   had it begun just before that commit. A value it loads is put back only if no
+   announcement arrived since it began: the announcement is an invalidation like a local
+   commit, and rule 2 applies.
+4. While the listener is not up (not started yet, lost, reconnecting, or a database without
+   the triggers) other processes are seen through a stamp instead: the row count and the newest
+   ``updated`` of every catalogue table, read once per unit of work before the cache is used.
+   Any insert, update or delete elsewhere changes it (``updated`` is stamped by the writing
+   repository, rows are never updated with an older stamp), and the cache is cleared. Changes
+   missed while the listener was down are covered both ways: losing it forgets the stamp (the
+   next stamp read clears the cache) and regaining it clears the cache. SQLite is embedded, one
+   process per database, so neither is used there.
+5. Cached values are frozen entities (or tuples of them): callers cannot change them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,10 +81,13 @@ class Catalogue:
     """The process-wide cache of catalogue rows (one per :class:`~attune_core.storage.Store`)."""
 
     def __init__(self, *, shared: bool) -> None:
-        # Whether other processes may write the same database (PostgreSQL): check the stamp.
+        # Whether other processes may write the same database (PostgreSQL, rules 3 and 4).
         self.shared = shared
         self.generation = 0
         self.stamp: tuple[Any, ...] | None = None
+        # Set by the Store's listener while it is up (rule 3), and what starts it.
+        self.listening = False
+        self.start_listener: Callable[[], None] | None = None
         self._entries: dict[Hashable, Any] = {}
         self.hits = 0
         self.misses = 0
@@ -101,6 +118,15 @@ class Catalogue:
         """Forget everything (a catalogue change committed)."""
         self._entries.clear()
         self.generation += 1
+
+    def needs_stamp(self) -> bool:
+        """Whether a unit of work must read the stamp before using the cache (rule 4); starts
+        the listener, so that later units of work need not."""
+        if not self.shared or self.listening:
+            return False
+        if self.start_listener is not None:
+            self.start_listener()
+        return True
 
     def observe_stamp(self, stamp: tuple[Any, ...]) -> None:
         """Another process's change shows in a new stamp: start over."""

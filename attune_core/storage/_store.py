@@ -33,6 +33,7 @@ from attune_core.errors import StorageError
 from attune_core.storage import migrate
 from attune_core.storage import repositories as r
 from attune_core.storage._catalogue import MISSING, Catalogue, stamp_statement
+from attune_core.storage._catalogue_listener import CatalogueListener
 from attune_core.storage._connections import (
     DriverConnection,
     InlineConnection,
@@ -41,7 +42,9 @@ from attune_core.storage._connections import (
 from attune_core.storage._engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
+    driver_connect_kwargs,
     normalise_url,
+    pings_sent,
 )
 from attune_core.storage._errors import translate_errors
 from attune_core.storage._execution_logs import ExecutionLogRepository
@@ -119,7 +122,7 @@ class UnitOfWork:
         catalogue = self.catalogue
         if catalogue is None or self.catalogue_written:
             return await load()
-        if catalogue.shared and not self._stamp_checked:
+        if not self._stamp_checked and catalogue.needs_stamp():
             self._stamp_checked = True
             with translate_errors("catalogue"):
                 stamp = tuple((await self.connection.execute(stamp_statement())).one())
@@ -271,6 +274,12 @@ class Store:
         self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite is embedded (one process per database); PostgreSQL may be shared.
         self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
+        # PostgreSQL: other processes' catalogue changes are announced (_catalogue_listener.py).
+        self.catalogue_listener: CatalogueListener | None = None
+        connect_kwargs = driver_connect_kwargs(engine) if self.catalogue.shared else None
+        if connect_kwargs is not None:
+            self.catalogue_listener = CatalogueListener(self.catalogue, connect_kwargs)
+            self.catalogue.start_listener = self.catalogue_listener.start
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
         # Per table, how many committed transactions of this process wrote to it.
         self._writes: dict[str | None, int] = {}
@@ -353,8 +362,15 @@ class Store:
         """The time the store stamps on rows."""
         return self._now()
 
+    @property
+    def pings(self) -> int:
+        """How many pooled connections were pinged before use (PostgreSQL, ``_engine.py``)."""
+        return pings_sent(self.engine)
+
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Stop the catalogue listener and close every pooled connection."""
+        if self.catalogue_listener is not None:
+            await self.catalogue_listener.close()
         if self._idle_writer is not None:
             await self._idle_writer.close()
             self._idle_writer = None
