@@ -20,7 +20,9 @@ Rules of this file:
    ``search_path``: ``driver_connect_kwargs``). It is watched: closed by the server or silent
    for ``KEEPALIVE`` seconds, it is replaced, with a growing pause (``FIRST_RETRY_DELAY``
    doubling to ``MAX_RETRY_DELAY``). The channel is shared by every schema of the database:
-   announcements of another schema are ignored.
+   announcements of another schema are ignored. LISTEN needs a session of its own on the
+   server: a pooler in transaction mode (pgbouncer) between Attune and PostgreSQL would
+   silently lose the announcements.
 3. Nothing here raises into the engine: failures are logged and retried. The listener is one
    asyncio task, started by the first unit of work that uses the cache and stopped by
    ``Store.close``, which waits for it at most ``CLOSE_TIMEOUT`` seconds. A task rather than

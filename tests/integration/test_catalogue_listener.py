@@ -218,11 +218,16 @@ async def test_close_stops_the_listener_and_its_connection() -> None:
                 sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
             )
         assert alive == 0
-    # A store that never used the cache never started a listener, and closes as quickly.
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    async with temporary_store(POSTGRES_URL) as store:
-        assert store.catalogue_listener is not None
-        assert not store.catalogue_listener.listening
+    # Closed while its listener is still connecting, a store closes as quickly.
+    async with _two_stores() as (first, second):
+        async with first.transaction() as uow:
+            await uow.packs.create(Pack(ref="demo", label="Demo", version="1.0.0"))
+        assert await _label(second) == "Demo"  # starts the listener
+        started = time.monotonic()
+        await second.close()
+        assert time.monotonic() - started < 2
+        assert second.catalogue_listener is not None
+        assert second.catalogue_listener.connections == 0
 
 
 async def _backend_pid(store: Store) -> int:
