@@ -1,7 +1,7 @@
 """catalogue changes are announced on the channel attune_catalogue
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-27 14:40:00
 
 PostgreSQL only. Every statement that inserts, updates, deletes or truncates rows of a
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -185,7 +185,7 @@ async def test_with_the_listener_down_the_stamp_is_read_until_it_reconnects(
 
 async def test_a_schema_without_the_triggers_keeps_the_stamp_until_migrated() -> None:
     async with _two_stores(migrate_schema=False) as (first, second):
-        await migrate.upgrade(first.engine, "0005")
+        await migrate.upgrade(first.engine, "0006")
         async with first.transaction() as uow:
             await uow.packs.create(Pack(ref="demo", label="Demo", version="1.0.0"))
         assert await _label(second) == "Demo"  # starts the listener, which finds no trigger
