@@ -130,6 +130,12 @@ class Cluster:
 
     async def __aexit__(self, *exc_info: object) -> None:
         running = [p for p in self.processes if p not in self.killed]
+        # A SIGTERM that reaches a service still starting (importing, before its handler
+        # exists) kills it with -15: let each finish starting (or fail) first.
+        for process in running:
+            with anyio.move_on_after(60):
+                while process.poll() is None and "service running" not in self.output(process):  # noqa: ASYNC110 - output in a file
+                    await anyio.sleep(0.05)
         for process in running:
             process.send_signal(signal.SIGTERM)
         self.outputs = []
