@@ -360,7 +360,8 @@ class WorkerService:
         while True:
             await self._clock.sleep(self._settings.worker.heartbeat_interval)
             try:
-                async with self._store.transaction() as uow:
+                # Two statements, each right on its own: no transaction around them.
+                async with self._store.transaction(autocommit=True) as uow:
                     await uow.workers.heartbeat(self.worker_id)
                     # Judged dead while alive (a pause longer than heartbeat_stale_after): what
                     # it ran was settled by the monitor; it takes new work again.

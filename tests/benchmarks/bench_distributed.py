@@ -32,7 +32,7 @@ import anyio
 import httpx
 import pytest
 
-from attune_core.config import Settings
+from attune_core.config import Settings, WorkerSettings
 from attune_core.model import ExecutionStatus, Rule
 from attune_core.packs import register_pack
 from tests.benchmarks.bench_events import write_pack
@@ -195,7 +195,14 @@ async def test_distributed_latency_throughput_and_traffic(
     settings, environ = installation
     await create_identity(environ)
     port = free_port()
-    environ = {**environ, "ATTUNE__SERVER__PORT": str(port)}
+    defaults = WorkerSettings()
+    environ = {
+        **environ,
+        "ATTUNE__SERVER__PORT": str(port),
+        # The defaults, not the test cluster's 1 s heartbeats (fast failure detection).
+        "ATTUNE__WORKER__HEARTBEAT_INTERVAL": str(defaults.heartbeat_interval),
+        "ATTUNE__WORKER__HEARTBEAT_STALE_AFTER": str(defaults.heartbeat_stale_after),
+    }
     async with Cluster(settings, environ) as cluster:
         pack = await _start(installation, cluster, port)
         meter = Meter(cluster)
