@@ -35,7 +35,7 @@ import asyncpg
 import sqlalchemy as sa
 
 from attune_core.config import DatabaseSettings
-from attune_core.storage import Store, normalise_url
+from attune_core.storage import Store, normalise_url, until_lost
 from attune_core.storage.tables import notification
 
 __all__ = ["CHANNEL", "PgNotificationSource"]
@@ -43,7 +43,6 @@ __all__ = ["CHANNEL", "PgNotificationSource"]
 log = logging.getLogger(__name__)
 
 CHANNEL = "attune_notifications"
-KEEPALIVE = 10.0  # seconds between liveness checks of the LISTEN connection
 MAX_RETRY_DELAY = 10.0
 CATCH_UP_LIMIT = 10_000  # rows read after a reconnect (older gaps are not replayed)
 _REMEMBERED = 50_000  # ids kept to deliver each frame once
@@ -163,12 +162,7 @@ class PgNotificationSource:
             async with anyio.create_task_group() as tg:
 
                 async def watch() -> None:
-                    while not lost.is_set():
-                        with anyio.move_on_after(KEEPALIVE):
-                            await lost.wait()
-                        if not lost.is_set():
-                            with anyio.fail_after(KEEPALIVE):
-                                await connection.fetchval("SELECT 1")
+                    await until_lost(connection, lost)
                     tg.cancel_scope.cancel()
 
                 tg.start_soon(watch)

@@ -5,6 +5,7 @@ Public surface: :class:`Store` (open a database, run units of work), :class:`Uni
 :mod:`attune_core.storage.migrate`.
 """
 
+from attune_core.storage._catalogue_listener import until_lost
 from attune_core.storage._engine import create_engine, normalise_url
 from attune_core.storage._history import digest_summary
 from attune_core.storage._leases import Lease
@@ -21,4 +22,5 @@ __all__ = [
     "digest_summary",
     "metadata",
     "normalise_url",
+    "until_lost",
 ]

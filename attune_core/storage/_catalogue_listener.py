@@ -41,7 +41,7 @@ import asyncpg
 
 from attune_core.storage._catalogue import CATALOGUE_TABLES, Catalogue
 
-__all__ = ["CHANNEL", "CatalogueListener"]
+__all__ = ["CHANNEL", "KEEPALIVE", "CatalogueListener", "until_lost"]
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +185,7 @@ class CatalogueListener:
         if self._failing or self.connections > 1:
             log.info("catalogue LISTEN connection up: the catalogue stamp is not read")
         self._failing = False
-        while not lost.is_set():
-            with anyio.move_on_after(KEEPALIVE):
-                await lost.wait()
-            if not lost.is_set():
-                with anyio.fail_after(KEEPALIVE):
-                    await connection.fetchval("SELECT 1")
+        await until_lost(connection, lost)
         raise OSError("the server closed the LISTEN connection")
 
     def _down(self) -> None:
@@ -218,3 +213,15 @@ async def _close(connection: asyncpg.Connection) -> None:
         pass
     if not connection.is_closed():
         connection.terminate()
+
+
+async def until_lost(connection: Any, lost: anyio.Event) -> None:
+    """Return once a LISTEN ``connection`` is lost: ``lost`` set (its termination listener)
+    or, on a connection quiet for ``KEEPALIVE`` seconds, a ``SELECT 1`` unanswered as long
+    (raises ``TimeoutError``) or failing."""
+    while not lost.is_set():
+        with anyio.move_on_after(KEEPALIVE):
+            await lost.wait()
+        if not lost.is_set():
+            with anyio.fail_after(KEEPALIVE):
+                await connection.fetchval("SELECT 1")
