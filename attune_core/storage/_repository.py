@@ -238,13 +238,27 @@ class Repository(Generic[E]):
         clauses: list[sa.ColumnElement[bool]] = []
         for column, value in equals.items():
             col = self.table.c[column]
+            many = isinstance(value, (list, tuple, set, frozenset))
+            if value is not None and isinstance(col.type, sa.Enum):
+                self._check_enum(column, col.type, list(value) if many else [value])
             if value is None:
                 clauses.append(col.is_(None))
-            elif isinstance(value, (list, tuple, set, frozenset)):
+            elif many:
                 clauses.append(col.in_(list(value)))
             else:
                 clauses.append(col == value)
         return clauses
+
+    def _check_enum(self, column: str, type_: sa.Enum, values: list[Any]) -> None:
+        """A filter on an enum column names one of its values (a :class:`ValidationError`
+        naming the field otherwise, not the driver's error)."""
+        allowed = type_.enums
+        for value in values:
+            plain = value.value if isinstance(value, Enum) else value
+            if plain not in allowed:
+                raise ValidationError(
+                    f"{self.name}: unknown {column} {plain!r} (one of: {', '.join(allowed)})"
+                )
 
     def _order_by(self) -> list[sa.UnaryExpression[Any]]:
         return [

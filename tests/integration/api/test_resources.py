@@ -316,6 +316,17 @@ async def test_workflows_inquiries_artifacts(admin: httpx.AsyncClient) -> None:
     assert stepped.json()["data"]["data"] == [{"pct": 50}]
 
 
+async def test_a_filter_outside_an_enumeration_is_a_client_error(
+    admin: httpx.AsyncClient,
+) -> None:
+    # Found by schemathesis: an artifact scope that is no owner type reached the driver (500).
+    response = await admin.get("/api/v1/artifacts", params={"scope": "51\u00b3b|/"})
+    assert response.status_code in (400, 422), response.text
+    assert "scope" in response.text
+    listed = await admin.get("/api/v1/artifacts", params={"scope": "system"})
+    assert listed.status_code == 200
+
+
 async def test_identities_and_permissions(admin: httpx.AsyncClient) -> None:
     sets = (await admin.get("/api/v1/permissions/sets")).json()["items"]
     refs = {s["ref"] for s in sets}
