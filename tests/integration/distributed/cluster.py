@@ -22,6 +22,7 @@ import httpx
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings, load_settings
 from attune_core.engine._messages import EXECUTOR_COMPLETIONS, EXECUTOR_REQUESTS, worker_queue
+from attune_core.engine._notifier import NOTIFICATION_LOG_QUEUE
 from attune_core.engine._timers import TIMER_QUEUE
 from attune_core.model import Execution, ExecutionStatus, WorkerStatus
 from attune_core.packs import register_pack
@@ -148,7 +149,9 @@ class Cluster:
             file.close()
         async with self.store.read() as uow:
             worker_ids = [w.id for w in await uow.workers.list() if w.id is not None]
-        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE]
+        # The recorders' durable queue too: left behind, every test run added a quorum queue
+        # (and its dead-letter queue) to the shared broker for good.
+        queues = [EXECUTOR_REQUESTS, EXECUTOR_COMPLETIONS, TIMER_QUEUE, NOTIFICATION_LOG_QUEUE]
         queues += [worker_queue(worker_id)[0] for worker_id in worker_ids]
         await self.bus.delete_topology(queues)
         await self.bus.close()
