@@ -144,7 +144,6 @@ class _WorkerView:
     writes: int
     read_at: float
     loads: dict[int, int] | None = None
-    remembered: bool = False
 
     def candidates(self, runtime_ref: str | None) -> list[int]:
         """The uncordoned workers advertising the runtime (native: any worker)."""
@@ -571,7 +570,7 @@ class Executor:
         """
         view = await self._worker_view(uow)
         candidates = view.candidates(runtime_ref)
-        if not candidates and fresh_if_none and view.remembered:
+        if not candidates and fresh_if_none and view is self._view:
             self._view = None
             view = await self._worker_view(uow)
             candidates = view.candidates(runtime_ref)
@@ -612,7 +611,6 @@ class Executor:
             if "worker" in uow.written:  # this transaction's own change: not for the others
                 return view
             self._view = view
-            view.remembered = True
         elif not shared:
             view.loads = None  # counted again for each pick
         return view

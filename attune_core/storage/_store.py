@@ -269,9 +269,9 @@ class Store:
         # The writer's connection, kept between write transactions (they are serialised by
         # the write lock): no pool checkout and return per transaction.
         self._idle_writer: InlineConnection | None = None
-        # PostgreSQL reads in autocommit (see read()): the same pool, its connections set up
-        # for reading (cheaper than options per read).
-        self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # PostgreSQL reads, and writes of autocommit units of work, without BEGIN/COMMIT (see
+        # read() and transaction()): the same pool, set up once (cheaper than options per use).
+        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite is embedded (one process per database); PostgreSQL may be shared.
         self.catalogue = Catalogue(shared=engine.dialect.name != "sqlite")
         # PostgreSQL: other processes' catalogue changes are announced (_catalogue_listener.py).
@@ -467,8 +467,8 @@ class Store:
         self, *, read_only: bool, checkpoint: bool, autocommit: bool = False
     ) -> UnitConnection:
         if self._inline is None:
-            autocommit = autocommit or read_only
-            return await DriverConnection.open(self._read_engine if autocommit else self.engine)
+            plain = autocommit or read_only
+            return await DriverConnection.open(self._autocommit_engine if plain else self.engine)
         if not read_only and self._idle_writer is not None:
             conn, self._idle_writer = self._idle_writer, None
             return conn
