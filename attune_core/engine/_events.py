@@ -22,7 +22,10 @@ Rules of this file:
    already resolved, the executions and their history rows).
 7. Event sources that run all the time (timers, sensors, webhooks, ``Attune.fire``) hand their
    events to one :class:`EventIntake`, which stores the events submitted meanwhile in shared
-   transactions (group commit) while keeping the outcome of each event its own.
+   transactions (group commit) while keeping the outcome of each event its own. On
+   PostgreSQL a batch's rows are held back and written by one statement
+   (``UnitOfWork.defer_inserts``), in autocommit when the batch has no guard: a lone event
+   costs one round trip.
 """
 
 from __future__ import annotations
@@ -384,8 +387,15 @@ class EventIntake:
         messages: list[Publish] = []
         stored: list[tuple[list[_Submitted], list[Event]]] = []
         self.transactions += 1
+        # Without a guard or local scheduling, the batch's only writes are its rows (events,
+        # enforcements, executions), held back and written by one statement: atomic alone,
+        # so no BEGIN/COMMIT around it (one round trip to PostgreSQL for the whole batch).
+        alone = self._schedule is None and not any(
+            item.request.guard is not None for group in groups for item in group
+        )
         try:
-            async with self._store.transaction() as uow:
+            async with self._store.transaction(autocommit=alone) as uow:
+                uow.defer_inserts()
                 for group in groups:
                     first = group[0].request
                     try:

@@ -196,6 +196,8 @@ class Repository(Generic[E]):
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
         # A statement is never interrupted half-way (_connections.py, rule 1).
+        if self._uow.deferred.concern(statement):
+            await self._uow.flush_inserts()
         if isinstance(statement, sa.UpdateBase):
             table = getattr(statement, "table", None)
             name = getattr(table, "name", None)
@@ -305,22 +307,30 @@ class Repository(Generic[E]):
         rows = [self._values_for_insert(entity) for entity in entities]
         for values in rows:
             self.validate(values)
-        if self.dialect == "sqlite":
+        if self._uow.deferring and "id" in self._columns:
+            # Held back, written with the unit of work's other held rows (_deferred.py).
+            ids = await self._uow.reserve_ids(self.table, len(rows))
+            for values, reserved in zip(rows, ids, strict=True):
+                values["id"] = reserved
+            self._uow.deferred.hold(self.table, rows)
+            self._uow.written.add(self.table.name)
+            found = rows
+        elif self.dialect == "sqlite":
             # SQLAlchemy cannot keep RETURNING in parameter order on SQLite in one statement
             # (it would send a statement per row). SQLite gives the rows of one INSERT rowids
             # in VALUES order (the writer is exclusive), so the order by id is that order.
             statement = sa.insert(self.table).returning(self.table)
             result = await self._execute(statement, rows)  # type: ignore[arg-type]
-            found = sorted(result.all(), key=lambda row: row.id)
+            found = [dict(row._mapping) for row in sorted(result.all(), key=lambda row: row.id)]
         else:
             statement = sa.insert(self.table).returning(self.table, sort_by_parameter_order=True)
             result = await self._execute(statement, rows)  # type: ignore[arg-type]
-            found = list(result.all())
-        stored = [self._to_entity(row) for row in found]
+            found = [dict(row._mapping) for row in result.all()]
+        stored: list[E] = [self.entity(**values) for values in found]
         if "id" in self._columns:
             # As for create: a later change of these rows in this transaction reads none.
-            for inserted in found:
-                self._uow.rows[(self.table.name, inserted.id)] = dict(inserted._mapping)
+            for values in found:
+                self._uow.rows[(self.table.name, values["id"])] = dict(values)
         if self.history is not None:
             # Queued history rows are written in one statement at the flush (SQLite); on
             # PostgreSQL the triggers wrote them with the INSERT.
@@ -583,6 +593,8 @@ class Repository(Generic[E]):
     async def _conn_execute(
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
+        if self._uow.deferred.concern(statement):
+            await self._uow.flush_inserts()
         if isinstance(statement, sa.UpdateBase):
             self._uow.written.add(self.table.name)
         with translate_errors(self.name):

@@ -23,6 +23,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,7 @@ from attune_core.storage._connections import (
     InlineConnection,
     create_inline_engine,
 )
+from attune_core.storage._deferred import DeferredInserts, IdReservations
 from attune_core.storage._engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
@@ -68,9 +70,18 @@ class UnitOfWork:
         connection: UnitConnection,
         now: Callable[[], datetime],
         catalogue: Catalogue | None = None,
+        *,
+        autocommit: bool = False,
+        ids: IdReservations | None = None,
     ) -> None:
         self.connection = connection
         self.now = now
+        self.autocommit = autocommit
+        # Inserts held back to be written together (_deferred.py), once defer_inserts() is
+        # called, on PostgreSQL (``ids``) only.
+        self.deferred = DeferredInserts()
+        self._ids = ids
+        self._deferring = False
         self.changes: list[Change] = []
         # Rows this transaction locked or wrote, by (table, id): while the transaction lasts
         # nobody else can change them (PostgreSQL row locks, SQLite's exclusive writer), so a
@@ -100,6 +111,28 @@ class UnitOfWork:
         """Call ``callback`` if this transaction does not commit (rolled back, or its commit
         failed): what it took must be given back."""
         self._after_rollback.append(callback)
+
+    def defer_inserts(self) -> None:
+        """From now on hold back the rows ``create_many`` inserts into tables with an id, and
+        write them together, in one statement, before the next statement that concerns their
+        tables or at the end of the unit of work (``_deferred.py``). Their ids are reserved
+        beforehand, so the entities returned are complete. PostgreSQL only: elsewhere the
+        inserts run as they come."""
+        self._deferring = self._ids is not None
+
+    @property
+    def deferring(self) -> bool:
+        """Whether inserts are held back (:meth:`defer_inserts`)."""
+        return self._deferring
+
+    async def reserve_ids(self, table: sa.Table, count: int) -> list[int]:
+        """``count`` ids of ``table`` for rows inserted later (:meth:`defer_inserts`)."""
+        assert self._ids is not None, "ids are reserved only while inserts are deferred"
+        return await self._ids.take(self.connection, table, count)
+
+    async def flush_inserts(self) -> None:
+        """Write the rows held back (:meth:`defer_inserts`)."""
+        await self.deferred.flush(self.connection, autocommit=self.autocommit)
 
     def add_history(self, table_name: str, row: dict[str, Any]) -> None:
         """Queue a history row; it is written with the others before the commit."""
@@ -281,6 +314,8 @@ class Store:
             self.catalogue_listener = CatalogueListener(self.catalogue, connect_kwargs)
             self.catalogue.start_listener = self.catalogue_listener.start
         self._listeners: list[Callable[[list[Change]], Awaitable[None]]] = []
+        # PostgreSQL: ids reserved for inserts held back (UnitOfWork.defer_inserts).
+        self._ids = IdReservations() if self.catalogue.shared else None
         # Per table, how many committed transactions of this process wrote to it.
         self._writes: dict[str | None, int] = {}
 
@@ -409,10 +444,13 @@ class Store:
             conn = await self._connect(read_only=False, checkpoint=False, autocommit=autocommit)
             try:
                 transaction = await conn.begin()
-                uow = UnitOfWork(conn, self._now, self.catalogue)
+                uow = UnitOfWork(
+                    conn, self._now, self.catalogue, autocommit=autocommit, ids=self._ids
+                )
                 committing = False
                 try:
                     yield uow
+                    await uow.flush_inserts()
                     await uow.flush_history()
                     committing = True
                     await transaction.commit()

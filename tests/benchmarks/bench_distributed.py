@@ -10,7 +10,8 @@ a shell action for each.
 - traffic per execution: database round trips (<= 6) and bus messages (<= 4), summed over every
   service from their ``attune.traffic`` counters (SIGUSR1 before and after the workload);
 - CPU per execution: user + system time of all the service processes (/proc), steadier than
-  wall-clock figures on a loaded machine;
+  wall-clock figures on a loaded machine; and of the whole machine, with what else shares it:
+  PostgreSQL, RabbitMQ, this benchmark's HTTP client and the actions' processes;
 - baseline of the same run: spawning the action's shell script once (``/bin/sh true.sh``),
   the floor of any event -> completed latency with a shell action.
 """
@@ -67,9 +68,38 @@ async def installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict[str
         yield installed
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int | str) -> tuple[str, list[str]]:
+    """A process's command name and the fields of /proc/<pid>/stat after it."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+
+
+def _cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU of a process, or of its children it reaped (its actions)."""
+    fields = _stat(pid)[1]
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu() -> dict[str, float]:
+    """CPU seconds of the whole machine and of the programs sharing it with the services:
+    PostgreSQL's processes, RabbitMQ's (beam.smp) and this benchmark's own (its HTTP client)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+    taken = {"machine": sum(int(v) for i, v in enumerate(cpu[:8]) if i not in (3, 4)) / ticks}
+    taken["postgres"] = taken["rabbitmq"] = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, fields = _stat(entry.name)
+            except OSError:  # exited meanwhile
+                continue
+            key = {"postgres": "postgres", "beam.smp": "rabbitmq"}.get(name)
+            if key is not None:
+                taken[key] += (int(fields[11]) + int(fields[12])) / ticks
+    taken["benchmark client"] = _cpu_seconds(os.getpid())
+    return taken
 
 
 Snapshot = dict[str, tuple[int, int, dict[str, int], float]]
@@ -101,23 +131,33 @@ class Meter:
                 json.loads(by_key),
                 _cpu_seconds(process.pid),
             )
+        actions = sum(_cpu_seconds(p.pid, children=True) for p in processes)
+        for name, seconds in {**_machine_cpu(), "actions' processes": actions}.items():
+            taken[name] = (0, 0, {}, seconds)
         return taken
 
     @staticmethod
     def per_execution(before: Snapshot, after: Snapshot, executions: int) -> str:
-        trips = {k: (after[k][0] - before[k][0]) / executions for k in after}
-        messages = sum(after[k][1] - before[k][1] for k in after) / executions
+        others = ("machine", "postgres", "rabbitmq", "benchmark client", "actions' processes")
+        services = [k for k in after if k not in others]
+        trips = {k: (after[k][0] - before[k][0]) / executions for k in services}
+        messages = sum(after[k][1] - before[k][1] for k in services) / executions
         keys: dict[str, float] = {}
-        for k in after:
+        for k in services:
             for key, n in after[k][2].items():
                 keys[key] = keys.get(key, 0) + (n - before[k][2].get(key, 0)) / executions
         cpu = {k: (after[k][3] - before[k][3]) / executions * 1000 for k in after}
+        machine = cpu.pop("machine")
+        outside = {k: cpu.pop(k) for k in others[1:]}
         return (
             f"per execution: {sum(trips.values()):.1f} database round trips "
             f"({', '.join(f'{k} {v:.1f}' for k, v in trips.items())}), {messages:.2f} bus "
             f"messages ({', '.join(f'{k} {v:.2f}' for k, v in keys.items() if v)}), "
             f"{sum(cpu.values()):.1f} ms CPU of the services "
-            f"({', '.join(f'{k} {v:.1f}' for k, v in cpu.items())})"
+            f"({', '.join(f'{k} {v:.1f}' for k, v in cpu.items())}); "
+            f"{machine:.1f} ms CPU of the whole machine "
+            f"({', '.join(f'{k} {v:.1f}' for k, v in outside.items())}, the rest "
+            f"{machine - sum(cpu.values()) - sum(outside.values()):.1f})"
         )
 
 
