@@ -111,7 +111,8 @@ async def test_a_failing_statement_of_a_large_autocommit_unit_writes_nothing(
     events = [
         Event(trigger=trigger.id, trigger_ref=trigger.ref, payload={"n": n}) for n in range(4_000)
     ]
-    with pytest.raises(NotFound, match="enforcement"):
+
+    async def write() -> None:
         async with pg_store.transaction(autocommit=True) as uow:
             uow.defer_inserts()
             stored = await uow.events.create_many(events)  # > one statement's parameters
@@ -127,6 +128,9 @@ async def test_a_failing_statement_of_a_large_autocommit_unit_writes_nothing(
                     )
                 ]
             )
+
+    with pytest.raises(NotFound, match="enforcement"):
+        await write()
     async with pg_store.read() as uow:
         assert await uow.events.count() == 0
 
