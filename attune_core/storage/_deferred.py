@@ -24,10 +24,12 @@ Rules of this file:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.util import find_tables
 
 from attune_core.storage._errors import translate_errors
@@ -101,13 +103,13 @@ class DeferredInserts:
         names = ", ".join(table.name for table, _ in held)
         with translate_errors(names):
             if len(statements) == 1:
-                await connection.execute(statements[0])
+                await connection.execute(*statements[0])
                 return
             if autocommit:
                 await connection.execute(_BEGIN)
             try:
-                for statement in statements:
-                    await connection.execute(statement)
+                for statement, parameters in statements:
+                    await connection.execute(statement, parameters)
             except BaseException:
                 if autocommit:
                     await connection.execute(_ROLLBACK)
@@ -116,14 +118,16 @@ class DeferredInserts:
                 await connection.execute(_COMMIT)
 
 
-def _statements(held: list[tuple[sa.Table, list[dict[str, Any]]]]) -> list[sa.Executable]:
-    """As few INSERT statements as the parameter limit allows: one when it fits."""
+def _statements(
+    held: list[tuple[sa.Table, list[dict[str, Any]]]],
+) -> list[tuple[sa.Executable, dict[str, Any]]]:
+    """As few INSERT statements as the parameter limit allows (one when it fits), each with
+    its parameters."""
     chunks: list[tuple[sa.Table, list[dict[str, Any]]]] = []
     for table, rows in held:
-        per_row = max(1, len(rows[0]))
-        size = max(1, MAX_PARAMETERS // per_row)
+        size = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
         chunks += [(table, rows[i : i + size]) for i in range(0, len(rows), size)]
-    statements: list[sa.Executable] = []
+    statements: list[tuple[sa.Executable, dict[str, Any]]] = []
     group: list[tuple[sa.Table, list[dict[str, Any]]]] = []
     parameters = 0
     for table, rows in chunks:
@@ -137,12 +141,46 @@ def _statements(held: list[tuple[sa.Table, list[dict[str, Any]]]]) -> list[sa.Ex
     return statements
 
 
-def _combined(group: list[tuple[sa.Table, list[dict[str, Any]]]]) -> sa.Executable:
-    """One statement inserting every row of ``group``: the last INSERT, the others as CTEs."""
-    *first, (last_table, last_rows) = group
-    statement = sa.insert(last_table).values(last_rows)
-    ctes = [
-        sa.insert(table).values(rows).cte(f"held_{index}")
-        for index, (table, rows) in enumerate(first)
-    ]
-    return statement.add_cte(*ctes) if ctes else statement
+def _combined(
+    group: list[tuple[sa.Table, list[dict[str, Any]]]],
+) -> tuple[sa.Executable, dict[str, Any]]:
+    """One statement inserting every row of ``group`` (the last INSERT, the others as CTEs),
+    and its parameters. Statements are built once per shape (tables, rows, columns): a
+    multi-row VALUES of literal values would be compiled anew every time."""
+    shape = tuple((table, len(rows), tuple(rows[0])) for table, rows in group)
+    parameters = {
+        f"h{index}_{number}_{column}": value
+        for index, (_, rows) in enumerate(group)
+        for number, row in enumerate(rows)
+        for column, value in row.items()
+    }
+    return _statement(shape), parameters
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(shape: tuple[tuple[sa.Table, int, tuple[str, ...]], ...]) -> sa.TextClause:
+    """The statement of one shape, as SQL text with typed bind parameters: SQLAlchemy does
+    not cache a multi-row INSERT (it would compile the same statement for every flush), and
+    text with typed parameters is cached, the values still converted by the columns' types."""
+    quote = _PREPARER.quote
+    inserts: list[str] = []
+    binds: list[sa.BindParameter[Any]] = []
+    for index, (table, count, columns) in enumerate(shape):
+        rows = []
+        for number in range(count):
+            names = [f"h{index}_{number}_{column}" for column in columns]
+            binds += [
+                sa.bindparam(name, type_=table.c[column].type)
+                for name, column in zip(names, columns, strict=True)
+            ]
+            rows.append("(" + ", ".join(f":{name}" for name in names) + ")")
+        inserts.append(
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES {', '.join(rows)}"
+        )
+    *first, last = inserts
+    ctes = ", ".join(f"held_{index} AS ({insert})" for index, insert in enumerate(first))
+    return sa.text(f"WITH {ctes} {last}" if ctes else last).bindparams(*binds)
+
+
+_PREPARER = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
