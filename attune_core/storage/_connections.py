@@ -230,3 +230,8 @@ class DriverConnection:
         """Return the connection to the pool."""
         with anyio.CancelScope(shield=True):
             await self._connection.close()
+
+    async def invalidate(self) -> None:
+        """Discard the connection: the pool opens another instead of reusing it."""
+        with anyio.CancelScope(shield=True):
+            await self._connection.invalidate()

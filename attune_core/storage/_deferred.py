@@ -18,8 +18,11 @@ Rules of this file:
    end of the unit of work, in the order they were held (parents first). Foreign keys are
    checked at the end of the statement, so one statement may insert a row and its children.
 4. A statement carries at most :data:`MAX_PARAMETERS` bind parameters (the wire protocol's
-   limit is 32,767). More rows take several statements; in an autocommit unit of work they
-   are wrapped in ``BEGIN`` / ``COMMIT`` so that they still land together or not at all.
+   limit is 32,767). More rows take several statements.
+5. In an autocommit unit of work, the held rows and what comes after them land together or
+   not at all: when they take several statements, or a later statement of the unit forces
+   them out, the unit of work opens a transaction on its connection first (``BEGIN``, then
+   ``COMMIT`` or ``ROLLBACK`` when it ends; ``UnitOfWork.flush_inserts``).
 """
 
 from __future__ import annotations
@@ -37,14 +40,22 @@ from attune_core.storage._errors import translate_errors
 if TYPE_CHECKING:
     from attune_core.storage._connections import DriverConnection, InlineConnection
 
-__all__ = ["BLOCK", "MAX_PARAMETERS", "DeferredInserts", "IdReservations"]
+__all__ = [
+    "BEGIN",
+    "BLOCK",
+    "COMMIT",
+    "MAX_PARAMETERS",
+    "ROLLBACK",
+    "DeferredInserts",
+    "IdReservations",
+]
 
 BLOCK = 64
 MAX_PARAMETERS = 30_000
 
-_BEGIN = sa.text("BEGIN")
-_COMMIT = sa.text("COMMIT")
-_ROLLBACK = sa.text("ROLLBACK")
+BEGIN = sa.text("BEGIN")
+COMMIT = sa.text("COMMIT")
+ROLLBACK = sa.text("ROLLBACK")
 
 
 class IdReservations:
@@ -87,35 +98,18 @@ class DeferredInserts:
         """Whether ``statement`` reads or writes a table with rows held back."""
         if not self._rows:
             return False
-        if not isinstance(statement, sa.ClauseElement):
-            return True
+        if not isinstance(statement, (sa.Select, sa.UpdateBase)):
+            return True  # text, or another kind: what it concerns is not known, write first
         touched = {table.name for table in find_tables(statement, include_crud=True)}
         return any(table.name in touched for table in self._rows)
 
-    async def flush(
-        self, connection: DriverConnection | InlineConnection, *, autocommit: bool
-    ) -> None:
-        """Write the held rows (rules 3 and 4); nothing is held afterwards."""
-        if not self._rows:
-            return
+    def take(self) -> tuple[str, list[tuple[sa.Executable, dict[str, Any]]]]:
+        """The statements writing the held rows (rule 4), with their parameters, and the
+        names of their tables (for errors); nothing is held afterwards."""
         held, self._rows = list(self._rows.items()), {}
-        statements = _statements(held)
-        names = ", ".join(table.name for table, _ in held)
-        with translate_errors(names):
-            if len(statements) == 1:
-                await connection.execute(*statements[0])
-                return
-            if autocommit:
-                await connection.execute(_BEGIN)
-            try:
-                for statement, parameters in statements:
-                    await connection.execute(statement, parameters)
-            except BaseException:
-                if autocommit:
-                    await connection.execute(_ROLLBACK)
-                raise
-            if autocommit:
-                await connection.execute(_COMMIT)
+        if not held:
+            return "", []
+        return ", ".join(table.name for table, _ in held), _statements(held)
 
 
 def _statements(

@@ -314,6 +314,8 @@ class Repository(Generic[E]):
                 values["id"] = reserved
             self._uow.deferred.hold(self.table, rows)
             self._uow.written.add(self.table.name)
+            if self.table.name in CATALOGUE_TABLES:
+                self._uow.catalogue_written = True
             found = rows
         elif self.dialect == "sqlite":
             # SQLAlchemy cannot keep RETURNING in parameter order on SQLite in one statement

@@ -40,7 +40,13 @@ from attune_core.storage._connections import (
     InlineConnection,
     create_inline_engine,
 )
-from attune_core.storage._deferred import DeferredInserts, IdReservations
+from attune_core.storage._deferred import (
+    BEGIN,
+    COMMIT,
+    ROLLBACK,
+    DeferredInserts,
+    IdReservations,
+)
 from attune_core.storage._engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
@@ -82,6 +88,8 @@ class UnitOfWork:
         self.deferred = DeferredInserts()
         self._ids = ids
         self._deferring = False
+        # An autocommit unit of work that had to open a transaction (flush_inserts).
+        self.block = False
         self.changes: list[Change] = []
         # Rows this transaction locked or wrote, by (table, id): while the transaction lasts
         # nobody else can change them (PostgreSQL row locks, SQLite's exclusive writer), so a
@@ -130,9 +138,20 @@ class UnitOfWork:
         assert self._ids is not None, "ids are reserved only while inserts are deferred"
         return await self._ids.take(self.connection, table, count)
 
-    async def flush_inserts(self) -> None:
-        """Write the rows held back (:meth:`defer_inserts`)."""
-        await self.deferred.flush(self.connection, autocommit=self.autocommit)
+    async def flush_inserts(self, *, last: bool = False) -> None:
+        """Write the rows held back (:meth:`defer_inserts`); ``last`` when the unit of work
+        ends. In autocommit, rows written before the end, or by several statements, are
+        written in a transaction this unit opens, so that they land with the rest of it or
+        not at all (``_deferred.py``, rule 5)."""
+        names, statements = self.deferred.take()
+        if not statements:
+            return
+        with translate_errors(names):
+            if self.autocommit and not self.block and (not last or len(statements) > 1):
+                await self.connection.execute(BEGIN)
+                self.block = True
+            for statement, parameters in statements:
+                await self.connection.execute(statement, parameters)
 
     def add_history(self, table_name: str, row: dict[str, Any]) -> None:
         """Queue a history row; it is written with the others before the commit."""
@@ -450,12 +469,17 @@ class Store:
                 committing = False
                 try:
                     yield uow
-                    await uow.flush_inserts()
+                    await uow.flush_inserts(last=True)
                     await uow.flush_history()
                     committing = True
+                    if uow.block:
+                        with translate_errors("transaction"):
+                            await conn.execute(COMMIT)
                     await transaction.commit()
                 except BaseException:
                     if not committing:  # a failed commit has ended the transaction already
+                        if uow.block:
+                            await _end_block(conn)
                         await transaction.rollback()
                     for callback in uow._after_rollback:
                         callback()
@@ -518,3 +542,13 @@ class Store:
         return InlineConnection(
             self._inline, read_only=read_only, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS
         )
+
+
+async def _end_block(conn: UnitConnection) -> None:
+    """Roll back the transaction an autocommit unit of work opened (UnitOfWork.block); a
+    connection where that fails is discarded, never returned to the pool inside it."""
+    try:
+        await conn.execute(ROLLBACK)
+    except Exception:
+        assert isinstance(conn, DriverConnection)  # autocommit units exist on PostgreSQL only
+        await conn.invalidate()

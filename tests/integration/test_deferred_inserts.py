@@ -150,3 +150,31 @@ async def test_a_read_of_a_held_table_sees_the_held_rows(pg_store: Store) -> Non
         )
     async with pg_store.read() as uow:
         assert [e.id for e in await uow.events.list()] == [other.id, held.id]
+
+
+async def test_an_autocommit_unit_forced_to_write_early_still_lands_whole_or_not_at_all(
+    pg_store: Store,
+) -> None:
+    """A read of a held table in an autocommit unit writes the held rows before it: in a
+    transaction the unit opens, so that a failure later still takes them back."""
+    await _rule(pg_store)
+    async with pg_store.read() as uow:
+        trigger = await uow.triggers.get_by_ref("demo.tick")
+    tick = Event(trigger=trigger.id, trigger_ref=trigger.ref, payload={})
+
+    async def unit(fail: bool) -> None:
+        async with pg_store.transaction(autocommit=True) as uow:
+            uow.defer_inserts()
+            await uow.events.create_many([tick])
+            assert await uow.events.count() == 1  # forces the held row out
+            await uow.events.create_many([tick])
+            if fail:
+                raise RuntimeError("the unit fails after its rows were written")
+
+    with pytest.raises(RuntimeError):
+        await unit(fail=True)
+    async with pg_store.read() as uow:
+        assert await uow.events.count() == 0
+    await unit(fail=False)
+    async with pg_store.read() as uow:
+        assert await uow.events.count() == 2
