@@ -71,11 +71,17 @@ async def test_up_distributed_runs_an_action_and_stops_on_ctrl_c(
                 await until_true(finished, 90)
                 assert body["status"] == "completed", body
                 assert body["result"]["data"] == {"sum": 42}  # type: ignore[index]
-                # The stand-alone notifier answers on its own port.
-                notifier = await http.get(
-                    f"http://127.0.0.1:{environ['ATTUNE__SERVER__NOTIFIER_PORT']}/health"
-                )
-                assert notifier.status_code == 200
+                # The stand-alone notifier answers on its own port, once it has started
+                # (the services start side by side: an action can complete before it is up).
+                notifier = f"http://127.0.0.1:{environ['ATTUNE__SERVER__NOTIFIER_PORT']}/health"
+
+                async def notifier_up() -> bool:
+                    try:
+                        return (await http.get(notifier)).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await until_true(notifier_up, 60)
         finally:
             up.send_signal(signal.SIGINT)  # Ctrl-C
             output, _ = up.communicate(timeout=90)
