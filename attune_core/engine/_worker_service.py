@@ -230,6 +230,7 @@ class WorkerService:
         # process hands over directly (``claim``/``start``).
         self._slots = anyio.Semaphore(max(1, settings.worker.max_concurrent_executions))
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._stop_heard = False  # set once the task group is being cancelled
         self._free_artifacts_dirs: list[Path] = []
         self._artifacts_dir_numbers = itertools.count()
         self.worker_id: int | None = None
@@ -321,7 +322,8 @@ class WorkerService:
         await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED], transient=True)
         try:
             async with anyio.create_task_group() as tg:
-                self._task_group = tg
+                self._task_group, self._stop_heard = tg, False
+                tg.start_soon(self._until_stopped)
                 tg.start_soon(self._heartbeat)
                 tg.start_soon(self._prepare_all)
                 tg.start_soon(
@@ -406,9 +408,23 @@ class WorkerService:
 
     # -- the executor of this process hands executions over directly (LocalWorker) ----------
 
+    @property
+    def _stopping(self) -> bool:
+        """Not running, or being stopped (:meth:`_until_stopped`): no new work starts."""
+        return self._task_group is None or self._stop_heard
+
+    async def _until_stopped(self) -> None:
+        """Note when the worker's task group is cancelled (the process stops), whichever
+        scope cancelled it."""
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self._stop_heard = True
+
     def try_reserve(self) -> bool:
-        """Take a free slot for an execution the executor is about to hand over."""
-        if self._task_group is None or self.worker_id is None:
+        """Take a free slot for an execution the executor is about to hand over; none while
+        the worker stops (the execution is then dispatched through the bus instead)."""
+        if self._stopping or self.worker_id is None:
             return False
         try:
             self._slots.acquire_nowait()
@@ -457,9 +473,10 @@ class WorkerService:
 
     def start(self, claimed: _Claimed | None) -> None:
         """Run a claimed execution in the background; it holds its reserved slot until done."""
-        if claimed is None or self._task_group is None:
+        if claimed is None or self._stopping:
             self.abort(claimed)
             return
+        assert self._task_group is not None
         self._task_group.start_soon(self._run_reserved, claimed)
 
     def follow_completions(self, executor: Executor) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from attune_core.bus import InMemoryBus
@@ -37,3 +38,36 @@ async def test_concurrent_workers_share_the_system_identity(
     async with store.read() as uow:
         identity = await uow.identities.find_by_login(found[0][1])
     assert identity is not None and identity.id == found[0][0]
+
+
+async def test_a_stopping_worker_takes_no_execution_handed_over(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """While its task group is being cancelled (the process stops), the worker refuses the
+    executor's direct hand-over: the execution goes through the bus instead, and no task is
+    started in a task group that is on its way out."""
+    settings = load_settings(
+        env="test", environ={"ATTUNE__DATA_DIR": str(tmp_path)}, base_dir=tmp_path
+    )
+    worker = WorkerService(store, InMemoryBus(), clock, settings, name="w")
+    seen: list[bool] = []
+
+    async def stop_slowly() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):  # like an outcome being recorded
+                await anyio.lowlevel.checkpoint()  # the executor asks a moment later
+                seen.append(worker.try_reserve())
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            await tg.start(worker.run)
+            assert worker.try_reserve()  # running: a slot is free
+            worker.abort(None)
+            assert worker._task_group is not None
+            worker._task_group.start_soon(stop_slowly)
+            await anyio.lowlevel.checkpoint()
+            tg.cancel_scope.cancel()
+    assert seen == [False]
+    assert not worker.try_reserve()  # stopped
