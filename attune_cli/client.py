@@ -9,7 +9,8 @@ Rules of this file:
 2. An error response becomes one :class:`ApiError` carrying the API's own message and code
    (``{"error", "code", "details"?}``); its :attr:`ApiError.exit_code` is what the process
    exits with (see :data:`EXIT_CODES`). Network failures are ``ApiError`` too (code
-   ``UNREACHABLE``), never a traceback.
+   ``UNREACHABLE``), never a traceback; an idempotent request (:data:`IDEMPOTENT`) whose
+   connection dropped before the answer is sent again once first.
 3. Envelopes are unwrapped here: :meth:`get`/:meth:`post`/... return ``data`` of
    ``{"data": ...}``; :meth:`page` returns a :class:`Page` of ``{"items", "pagination"}``.
 """
@@ -43,6 +44,9 @@ EXIT_USAGE = 2  # usage or configuration error (also click's own usage errors)
 EXIT_AUTH = 3  # not logged in, session expired, or not allowed
 EXIT_NOT_FOUND = 4  # the thing named does not exist
 EXIT_UNREACHABLE = 5  # the API could not be reached
+
+# Methods sent again once when the connection drops before the answer (rule 2).
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 EXIT_TIMEOUT = 6  # gave up waiting (--timeout) while the execution went on
 
 EXIT_CODES: dict[str, int] = {
@@ -192,7 +196,14 @@ class ApiClient:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, headers=self._headers(), **kwargs)
+            try:
+                response = self._http.request(method, path, headers=self._headers(), **kwargs)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                if method.upper() not in IDEMPOTENT:
+                    raise
+                # A kept-alive connection the server dropped as the request went out: a
+                # request that changes nothing when repeated is sent again, once, on a new one.
+                response = self._http.request(method, path, headers=self._headers(), **kwargs)
         except httpx.TimeoutException as exc:
             raise ApiError(
                 f"the API at {self.base_url} did not answer in time ({exc.__class__.__name__})",

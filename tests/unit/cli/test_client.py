@@ -92,3 +92,26 @@ def test_an_unreachable_server_is_an_error_not_a_traceback() -> None:
     with pytest.raises(ApiError, match="cannot reach the API at http://api") as caught:
         c.get("/health")
     assert caught.value.exit_code == EXIT_UNREACHABLE
+
+
+def test_an_idempotent_request_is_sent_again_once_when_the_connection_drops() -> None:
+    api = FakeApi()
+    dropped: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if len(dropped) < 2:  # the first request of each method: the server drops it
+            method = request.method
+            if method not in dropped:
+                dropped.append(method)
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return api(request)
+
+    c = ApiClient("http://api", access_token="new-access", transport=httpx.MockTransport(flaky))
+    assert c.page("/api/v1/packs").items == [{"ref": "core"}]
+    assert [r[:2] for r in api.requests] == [("GET", "/api/v1/packs")]
+    # Not one that may have changed something already: the error is the user's to judge.
+    with pytest.raises(ApiError) as caught:
+        c.post("/api/v1/packs", json={"ref": "x"})
+    assert caught.value.exit_code == EXIT_UNREACHABLE
+    assert "Server disconnected" in str(caught.value)
+    assert [r[:2] for r in api.requests] == [("GET", "/api/v1/packs")]
