@@ -44,9 +44,6 @@ EXIT_USAGE = 2  # usage or configuration error (also click's own usage errors)
 EXIT_AUTH = 3  # not logged in, session expired, or not allowed
 EXIT_NOT_FOUND = 4  # the thing named does not exist
 EXIT_UNREACHABLE = 5  # the API could not be reached
-
-# Methods sent again once when the connection drops before the answer (rule 2).
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 EXIT_TIMEOUT = 6  # gave up waiting (--timeout) while the execution went on
 
 EXIT_CODES: dict[str, int] = {
@@ -57,6 +54,9 @@ EXIT_CODES: dict[str, int] = {
     "TIMEOUT": EXIT_TIMEOUT,
     "USAGE": EXIT_USAGE,
 }
+
+# Methods sent again once when the connection drops before the answer (rule 2).
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 _STATUS_CODES = {
     400: "BAD_REQUEST",

@@ -196,8 +196,7 @@ class Repository(Generic[E]):
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
         # A statement is never interrupted half-way (_connections.py, rule 1).
-        if self._uow.deferred.concern(statement):
-            await self._uow.flush_inserts()
+        await self._uow.flush_inserts_for(statement)
         if isinstance(statement, sa.UpdateBase):
             table = getattr(statement, "table", None)
             name = getattr(table, "name", None)
@@ -595,8 +594,7 @@ class Repository(Generic[E]):
     async def _conn_execute(
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.CursorResult[Any]:
-        if self._uow.deferred.concern(statement):
-            await self._uow.flush_inserts()
+        await self._uow.flush_inserts_for(statement)
         if isinstance(statement, sa.UpdateBase):
             self._uow.written.add(self.table.name)
         with translate_errors(self.name):

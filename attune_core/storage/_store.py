@@ -87,7 +87,7 @@ class UnitOfWork:
         # called, on PostgreSQL (``ids``) only.
         self.deferred = DeferredInserts()
         self._ids = ids
-        self._deferring = False
+        self.deferring = False  # set by defer_inserts()
         # An autocommit unit of work that had to open a transaction (flush_inserts).
         self.block = False
         self.changes: list[Change] = []
@@ -126,17 +126,17 @@ class UnitOfWork:
         tables or at the end of the unit of work (``_deferred.py``). Their ids are reserved
         beforehand, so the entities returned are complete. PostgreSQL only: elsewhere the
         inserts run as they come."""
-        self._deferring = self._ids is not None
-
-    @property
-    def deferring(self) -> bool:
-        """Whether inserts are held back (:meth:`defer_inserts`)."""
-        return self._deferring
+        self.deferring = self._ids is not None
 
     async def reserve_ids(self, table: sa.Table, count: int) -> list[int]:
         """``count`` ids of ``table`` for rows inserted later (:meth:`defer_inserts`)."""
         assert self._ids is not None, "ids are reserved only while inserts are deferred"
         return await self._ids.take(self.connection, table, count)
+
+    async def flush_inserts_for(self, statement: sa.Executable) -> None:
+        """Write the held rows before ``statement`` when it concerns their tables."""
+        if self.deferred.concern(statement):
+            await self.flush_inserts()
 
     async def flush_inserts(self, *, last: bool = False) -> None:
         """Write the rows held back (:meth:`defer_inserts`); ``last`` when the unit of work

@@ -24,6 +24,24 @@ from urllib.parse import urlsplit
 import h11
 
 
+async def read_response(reader: asyncio.StreamReader, conn: h11.Connection) -> tuple[int, bytes]:
+    """Read one response from ``conn``'s stream: its status and body."""
+    status, chunks = 0, []
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            received = await reader.read(65536)
+            if not received:
+                raise ConnectionError("the server closed the connection")
+            conn.receive_data(received)
+        elif isinstance(event, h11.Response):
+            status = event.status_code
+        elif isinstance(event, h11.Data):
+            chunks.append(bytes(event.data))
+        elif isinstance(event, h11.EndOfMessage):
+            return status, b"".join(chunks)
+
+
 class KeepAliveClient:
     """HTTP/1.1 requests over keep-alive connections (h11), as cheap for the CPU as the load
     generator's own: for a benchmark that posts distinct bodies from inside its process.
@@ -51,26 +69,13 @@ class KeepAliveClient:
             conn.send(h11.EndOfMessage()) or b""
         )
         writer.write(data)
-        status, chunks = 0, []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                received = await reader.read(65536)
-                if not received:
-                    raise ConnectionError("the server closed the connection")
-                conn.receive_data(received)
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                break
+        status, answer = await read_response(reader, conn)
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
             conn.start_next_cycle()
             self._idle.append((reader, writer, conn))
         else:  # the server closes it (Hypercorn after 1,000 requests)
             writer.close()
-        return status, b"".join(chunks)
+        return status, answer
 
     async def close(self) -> None:
         while self._idle:
@@ -123,18 +128,7 @@ async def main() -> None:
                 if sent >= stop:
                     return
                 writer.write(request)
-                status = 0
-                while True:
-                    event = conn.next_event()
-                    if event is h11.NEED_DATA:
-                        data = await reader.read(65536)
-                        if not data:
-                            raise ConnectionError("the server closed the connection")
-                        conn.receive_data(data)
-                    elif isinstance(event, h11.Response):
-                        status = event.status_code
-                    elif isinstance(event, h11.EndOfMessage):
-                        break
+                status, _ = await read_response(reader, conn)
                 done = time.perf_counter()
                 if sent >= measure_from:
                     latencies.append(done - sent)
