@@ -130,20 +130,25 @@ async def finish_execution(
     ]
 
 
-# How long a process sharing the database with others schedules from the workers it read.
+# How long a process sharing the database with others schedules from the workers it read,
+# and from the loads it counted: executions end without this process hearing of it, so a
+# count taken in the middle of a burst would, kept longer, steer the next burst away from
+# a worker that has since drained.
 WORKER_VIEW_TTL = 1.0
+WORKER_LOADS_TTL = 0.25
 
 
 @attrs.define
 class _WorkerView:
     """The active workers as read at ``read_at`` (monotonic clock), after ``writes`` writes of
-    this process to the worker table; ``loads``: their active executions, once counted,
-    plus those placed since."""
+    this process to the worker table; ``loads``: their active executions, once counted (at
+    ``counted_at``), plus those placed since."""
 
     workers: list[Worker]
     writes: int
     read_at: float
     loads: dict[int, int] | None = None
+    counted_at: float = 0.0
 
     def candidates(self, runtime_ref: str | None) -> list[int]:
         """The uncordoned workers advertising the runtime (native: any worker)."""
@@ -576,10 +581,13 @@ class Executor:
             candidates = view.candidates(runtime_ref)
         if not candidates:
             return None
-        if len(candidates) > 1 and view.loads is None:
+        if len(candidates) > 1 and (
+            view.loads is None or time.monotonic() - view.counted_at >= WORKER_LOADS_TTL
+        ):
             view.loads = await uow.executions.count_by_worker(
                 [w.id for w in view.workers if w.id is not None], ACTIVE_STATUSES
             )
+            view.counted_at = time.monotonic()
         loads = view.loads if view.loads is not None else {}
         chosen = min(candidates, key=lambda w: (loads.get(w, 0), self._last_pick.get(w, -1)))
         loads[chosen] = loads.get(chosen, 0) + 1
@@ -592,10 +600,11 @@ class Executor:
         Embedded (this process is the database's only writer), the view holds until one of
         its transactions writes to the worker table (a registration, heartbeat, cordon or
         status change), and the loads are counted for each pick. Shared with other processes
-        (distributed mode), it holds for ``WORKER_VIEW_TTL`` seconds: reading the workers and
-        counting their executions for every execution cost two round trips each, and a worker
-        that registers, stops or is cordoned is seen at most that much later (an execution
-        sent to a worker that just stopped is handed back like any other it held).
+        (distributed mode), it holds for ``WORKER_VIEW_TTL`` seconds and its loads for
+        ``WORKER_LOADS_TTL``: reading the workers and counting their executions for every
+        execution cost two round trips each, and a worker that registers, stops or is cordoned
+        is seen at most that much later (an execution sent to a worker that just stopped is
+        handed back like any other it held).
         """
         shared = self._store.catalogue.shared
         writes = self._store.writes("worker")
