@@ -57,13 +57,24 @@ class Bus(Protocol):
     """
 
     async def declare_queue(
-        self, name: str, bindings: Sequence[str], *, transient: bool = False
+        self,
+        name: str,
+        bindings: Sequence[str],
+        *,
+        transient: bool = False,
+        unless: Mapping[str, Any] | None = None,
     ) -> None:
         """Create the queue (idempotent) and bind it to ``bindings``.
 
         ``transient`` marks a queue that belongs to one process (a waiter, a notifier, one
         worker's control channel): the broker may delete it once nobody consumes it, instead
         of keeping it, and filling it, forever.
+
+        ``unless``: a message whose envelope headers hold every one of these values is not
+        stored in this queue (every other queue bound to its key still gets it), so its
+        consumers are not handed messages they would only acknowledge. Declare a queue with
+        the same ``unless`` every time (InMemoryBus refuses another: ``ValueError``); not for
+        transient queues (``ValueError``).
         """
         ...
 

@@ -74,6 +74,11 @@ DEAD_LETTER_SUFFIX = ".dlq"
 TRANSIENT_QUEUE_EXPIRY_MS = 60_000
 # The exchanges messages are published to (attune.dlx only receives dead letters).
 PUBLISHING_EXCHANGES = (EXCHANGE_EVENTS, EXCHANGE_EXECUTIONS, EXCHANGE_NOTIFICATIONS)
+# Where a queue's ``unless`` filter sends the messages it keeps out: bound to nothing, so the
+# broker drops them (see RabbitMQBus.declare_queue).
+EXCHANGE_DISCARD = "attune.discard"
+# Suffixes of the two exchanges in front of a queue with an ``unless`` filter.
+FILTER_SUFFIX, PASS_SUFFIX = ".filter", ".pass"
 
 # Errors that mean "the broker refused this for good": retrying cannot help.
 _PERMANENT = (
@@ -269,6 +274,9 @@ def _encode(envelope: Envelope) -> aio_pika.Message:
         correlation_id=envelope.correlation_id,
         type=envelope.message_type,
         timestamp=envelope.timestamp,
+        # Also as the message's own headers, which a headers exchange (a queue's ``unless``
+        # filter) routes by.
+        headers=envelope.headers,
     )
 
 
@@ -438,13 +446,25 @@ class RabbitMQBus:
     # -- the Bus port -------------------------------------------------------------------------
 
     async def declare_queue(
-        self, name: str, bindings: Sequence[str], *, transient: bool = False
+        self,
+        name: str,
+        bindings: Sequence[str],
+        *,
+        transient: bool = False,
+        unless: Mapping[str, Any] | None = None,
     ) -> None:
         """Create the quorum queue and its dead-letter queue (idempotent) and bind it.
 
         A ``transient`` queue (one process's own) is a classic, non-durable queue without a
         dead-letter queue, which the broker deletes after :data:`TRANSIENT_QUEUE_EXPIRY_MS`
         without consumers.
+
+        With ``unless``, the queue is bound through two exchanges of its own instead: the
+        publishing exchanges feed ``{queue}.filter`` (headers) with the queue's patterns; it
+        routes messages whose headers hold every value of ``unless`` to ``attune.discard``
+        (bound to nothing: dropped) and, as its alternate exchange, everything else to
+        ``{queue}.pass`` (fanout), bound to the queue. Direct bindings an earlier declaration
+        made are removed, so no message arrives twice.
 
         Raises:
             BusError: The queue exists with other arguments (e.g. another ``max_deliveries``:
@@ -453,6 +473,8 @@ class RabbitMQBus:
         """
         channel = self._topology
         assert channel is not None, "RabbitMQBus.connect() opens the bus"
+        if transient and unless:
+            raise ValueError(f"queue {name!r}: a transient queue takes no 'unless' filter")
         queue_name = self._name(name)
         dead_letters = queue_name + DEAD_LETTER_SUFFIX
 
@@ -474,6 +496,9 @@ class RabbitMQBus:
             queue = await channel.declare_queue(
                 queue_name, durable=True, arguments=self._queue_arguments(queue_name)
             )
+            if unless:
+                await self._bind_filtered(channel, queue, bindings, unless)
+                return
             for pattern in bindings:
                 for exchange in _exchanges_for_binding(pattern):
                     await queue.bind(self._name(exchange), routing_key=pattern)
@@ -593,11 +618,40 @@ class RabbitMQBus:
             queue_name = self._name(name)
             for doomed in (queue_name, queue_name + DEAD_LETTER_SUFFIX):
                 await self._topology.queue_delete(doomed, if_unused=False, if_empty=False)
+            for exchange in (queue_name + FILTER_SUFFIX, queue_name + PASS_SUFFIX):
+                await self._publisher.exchange_delete(exchange)
             self._declared.pop(name, None)
-        for exchange in (*PUBLISHING_EXCHANGES, EXCHANGE_DEAD_LETTERS):
+        for exchange in (*PUBLISHING_EXCHANGES, EXCHANGE_DEAD_LETTERS, EXCHANGE_DISCARD):
             await self._publisher.exchange_delete(self._name(exchange))
 
     # -- internals ------------------------------------------------------------------------------
+
+    async def _bind_filtered(
+        self,
+        channel: aio_pika.abc.AbstractChannel,
+        queue: aio_pika.abc.AbstractQueue,
+        bindings: Sequence[str],
+        unless: Mapping[str, Any],
+    ) -> None:
+        """Bind ``queue`` through its filter exchanges (see :meth:`declare_queue`)."""
+        discard = await channel.declare_exchange(
+            self._name(EXCHANGE_DISCARD), aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        passed = await channel.declare_exchange(
+            queue.name + PASS_SUFFIX, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        filtered = await channel.declare_exchange(
+            queue.name + FILTER_SUFFIX,
+            aio_pika.ExchangeType.HEADERS,
+            durable=True,
+            arguments={"alternate-exchange": passed.name},
+        )
+        await discard.bind(filtered, arguments={"x-match": "all", **unless})
+        await queue.bind(passed)
+        for pattern in bindings:
+            for exchange in _exchanges_for_binding(pattern):
+                await filtered.bind(self._name(exchange), routing_key=pattern)
+                await queue.unbind(self._name(exchange), routing_key=pattern)
 
     def _name(self, name: str) -> str:
         return f"{self._prefix}{name}"

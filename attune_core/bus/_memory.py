@@ -38,6 +38,7 @@ class _Queue:
     def __init__(self, name: str) -> None:
         self.name = name
         self.bindings: set[str] = set()
+        self.unless: dict[str, Any] = {}
         self.messages: deque[Envelope] = deque()
         self._arrived: anyio.Event | None = None
 
@@ -130,12 +131,25 @@ class InMemoryBus:
         self._routes: dict[str, list[_Queue]] = {}
 
     async def declare_queue(
-        self, name: str, bindings: Sequence[str], *, transient: bool = False
+        self,
+        name: str,
+        bindings: Sequence[str],
+        *,
+        transient: bool = False,
+        unless: Mapping[str, Any] | None = None,
     ) -> None:
-        # Every in-memory queue lives and dies with the process: ``transient`` changes nothing.
+        # Every in-memory queue lives and dies with the process: ``transient`` changes nothing
+        # but is refused with a filter, as the broker's adapter refuses it.
+        if transient and unless:
+            raise ValueError(f"queue {name!r}: a transient queue takes no 'unless' filter")
         queue = self._queues.get(name)
         if queue is None:
             queue = self._queues[name] = _Queue(name)
+            queue.unless = dict(unless or {})
+        elif queue.unless != dict(unless or {}):
+            raise ValueError(
+                f"queue {name!r} was declared with 'unless' {queue.unless!r}, not {unless!r}"
+            )
         queue.bindings.update(bindings)
         self._routes.clear()
 
@@ -155,7 +169,8 @@ class InMemoryBus:
         )
         self.published.append(envelope)
         for queue in self._route(routing_key):
-            queue.put(envelope)
+            if not queue.unless or not _holds(envelope.headers, queue.unless):
+                queue.put(envelope)
         return envelope
 
     def _route(self, routing_key: str) -> list[_Queue]:
@@ -200,3 +215,9 @@ class InMemoryBus:
             self.dead_letters.append(again)
         else:
             queue.put(again, front=True)
+
+
+def _holds(headers: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether ``headers`` hold every one of ``values`` (as an AMQP headers exchange with
+    ``x-match: all`` compares them)."""
+    return all(name in headers and headers[name] == value for name, value in values.items())

@@ -35,8 +35,10 @@ from attune_core.engine._messages import (
     ANY_RUNTIME,
     EXECUTOR_COMPLETIONS,
     EXECUTOR_REQUESTS,
+    NOTHING_TO_FOLLOW,
     Publish,
     consume_forever,
+    follow_up_needed,
     publish_all,
 )
 from attune_core.errors import NotFound
@@ -258,7 +260,11 @@ class Executor:
     async def declare(self) -> None:
         """Declare the executor's queues (idempotent)."""
         await self._bus.declare_queue(EXECUTOR_REQUESTS, [RoutingKey.EXECUTION_REQUESTED])
-        await self._bus.declare_queue(EXECUTOR_COMPLETIONS, [RoutingKey.EXECUTION_COMPLETED])
+        # Completions that say there is nothing to do here are kept out of the queue: not
+        # received, decoded and acknowledged only to be dropped (one per execution).
+        await self._bus.declare_queue(
+            EXECUTOR_COMPLETIONS, [RoutingKey.EXECUTION_COMPLETED], unless=NOTHING_TO_FOLLOW
+        )
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -709,17 +715,16 @@ class Executor:
 
     async def _on_completed(self, payload: Mapping[str, Any]) -> None:
         execution_id = int(payload["execution_id"])
-        if payload.get("followed"):
-            return  # done in the transaction that recorded it (completed_here)
-        # Not a workflow task: only a concurrency policy of its action has work to do (the
-        # worker says when the action had none as the run started).
+        # Followed in the transaction that recorded it (completed_here), or a top-level
+        # execution whose action had no policy as the run started: usually kept out of the
+        # queue already (NOTHING_TO_FOLLOW), not when a publisher did not say so.
+        if not follow_up_needed(payload):
+            return
+        # Not a workflow task: only a concurrency policy of its action has work to do.
         if (
             "parent" in payload
             and payload["parent"] is None
-            and (
-                payload.get("policies") is False
-                or not await self._has_policies(str(payload.get("action_ref")))
-            )
+            and not await self._has_policies(str(payload.get("action_ref")))
         ):
             return
 

@@ -20,10 +20,12 @@ __all__ = [
     "ANY_RUNTIME",
     "EXECUTOR_COMPLETIONS",
     "EXECUTOR_REQUESTS",
+    "NOTHING_TO_FOLLOW",
     "Publish",
     "consume_forever",
     "created_message",
     "database_unavailable",
+    "follow_up_needed",
     "publish_all",
     "unavailable_delay",
     "worker_control_queue",
@@ -40,6 +42,29 @@ EXECUTOR_COMPLETIONS = "attune.executor.completions"
 
 # A message to send once the transaction that decided it has committed.
 Publish = tuple[str, Mapping[str, Any]]
+
+# The header of an ``execution.completed`` that leaves the executors nothing to do, which
+# their queue is declared to keep out (``unless``): the completion of a top-level execution
+# whose action had no concurrency policy, or one whose follow-up its worker's process did.
+NOTHING_TO_FOLLOW = {"follow_up": False}
+
+
+def follow_up_needed(payload: Mapping[str, Any]) -> bool:
+    """Whether the executors have work on an ``execution.completed`` with this payload (a
+    workflow to advance, a policy slot to free), as far as the payload tells: ``False`` only
+    when it says so (``followed``, or no parent and ``policies`` false), so a completion
+    from elsewhere, which says neither, still reaches them."""
+    if payload.get("followed"):
+        return False
+    return not (
+        "parent" in payload and payload["parent"] is None and payload.get("policies") is False
+    )
+
+
+def _headers(routing_key: str, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    if routing_key == RoutingKey.EXECUTION_COMPLETED and not follow_up_needed(payload):
+        return NOTHING_TO_FOLLOW
+    return None
 
 
 def created_message(execution: Execution) -> Publish:
@@ -74,12 +99,13 @@ async def publish_all(bus: Bus, messages: Sequence[Publish]) -> None:
     rows, so their relative order does not matter.
     """
     if len(messages) == 1:
-        await bus.publish(*messages[0])
+        routing_key, payload = messages[0]
+        await bus.publish(routing_key, payload, headers=_headers(routing_key, payload))
         return
 
     async def publish(share: Sequence[Publish]) -> None:
         for routing_key, payload in share:
-            await bus.publish(routing_key, payload)
+            await bus.publish(routing_key, payload, headers=_headers(routing_key, payload))
 
     publishers = min(len(messages), PUBLISHERS)
     async with anyio.create_task_group() as tg:

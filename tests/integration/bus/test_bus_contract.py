@@ -79,6 +79,25 @@ async def test_transient_queue_routes_and_redelivers_like_any_other(harness: Har
     assert again.envelope.payload == {"execution_id": 7}
 
 
+async def test_a_queue_filter_keeps_out_only_what_it_names(harness: Harness) -> None:
+    bus = harness.bus
+    nothing = {"follow_up": False}
+    await bus.declare_queue("followers", ["execution.completed"], unless=nothing)
+    await bus.declare_queue("followers", ["execution.completed"], unless=nothing)  # idempotent
+    await bus.declare_queue("everything", ["execution.#"])
+    await bus.publish("execution.completed", {"n": 1}, headers={"follow_up": False})
+    await bus.publish("execution.completed", {"n": 2}, headers={"follow_up": True})
+    await bus.publish("execution.completed", {"n": 3})  # says nothing: not kept out
+    await bus.publish("execution.completed", {"n": 4}, headers={"follow_up": False, "x": 1})
+    await bus.publish("execution.requested", {"n": 5}, headers={"follow_up": False})
+    followed = await drain(bus, "followers", 2)
+    assert sorted(p["n"] for p in followed) == [2, 3]
+    everything = await drain(bus, "everything", 5)
+    assert sorted(p["n"] for p in everything) == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="transient"):
+        await bus.declare_queue("waiter", ["execution.completed"], transient=True, unless=nothing)
+
+
 async def test_topic_patterns_route_like_amqp(harness: Harness) -> None:
     bus = harness.bus
     queues = {

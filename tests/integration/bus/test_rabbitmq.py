@@ -120,6 +120,23 @@ async def test_messages_are_persistent_json_envelopes(
     assert sent.to_dict()["headers"]["source_service"] == "api"
 
 
+async def test_a_queue_bound_directly_before_gets_each_message_once_once_filtered(
+    rabbit: RabbitMQHarness, channel: aio_pika.abc.AbstractChannel
+) -> None:
+    # The executors' completions queue of an earlier version had a direct binding.
+    await rabbit.bus.declare_queue("q", ["execution.completed"])
+    await rabbit.bus.declare_queue("q", ["execution.completed"], unless={"follow_up": False})
+    await rabbit.bus.publish("execution.completed", {"n": 1})
+    await rabbit.bus.publish("execution.completed", {"n": 2}, headers={"follow_up": False})
+    queue = await channel.declare_queue(rabbit.prefix + "q", passive=True)
+    message = await queue.get(timeout=5)
+    await message.ack()
+    assert json.loads(message.body)["payload"] == {"n": 1}
+    assert message.headers["retry_count"] == 0  # the envelope's headers are the message's
+    await anyio.sleep(0.3)
+    assert await rabbit.bus.queued_count("q") == 0
+
+
 async def test_a_malformed_message_is_dead_lettered_and_consumption_goes_on(
     rabbit: RabbitMQHarness, channel: aio_pika.abc.AbstractChannel
 ) -> None:
