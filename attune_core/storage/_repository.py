@@ -88,16 +88,18 @@ def _prebuilt(table: sa.Table, name: str) -> Any:
 def _change_statement(
     table: sa.Table,
     *,
-    expected: bool,
+    expected: int,
     once: tuple[str, ...],
     one_statement: bool,
     match: tuple[str, ...] = (),
 ) -> Any:
     """The UPDATE of a tracked change (``Repository._tracked_change``), built once per shape.
 
-    Parameters: ``_id``, ``_expected`` (with ``expected``), ``_once_<column>`` (the value of
-    each set-once column if it is still NULL), ``_match_<column>`` (the value each ``match``
-    column must hold), and the changed columns by name.
+    Parameters: ``_id``, ``_expected_0`` ... (the ``expected`` statuses the row may be in,
+    at least one if any: a statement per count, not an expanding parameter, which SQLAlchemy
+    renders again for every execution), ``_once_<column>`` (the value of each set-once column
+    if it is still NULL), ``_match_<column>`` (the value each ``match`` column must hold), and
+    the changed columns by name.
     ``one_statement``: the row is locked and its old status returned by the same statement
     (``UPDATE ... FROM (SELECT id, status ... FOR UPDATE) AS prior ... RETURNING ...,
     prior.status``). Waiting for that lock, PostgreSQL reads the row as the transaction that
@@ -125,7 +127,9 @@ def _change_statement(
     else:
         statement = sa.update(table).where(c.id == sa.bindparam("_id")).returning(table)
     if expected:
-        statement = statement.where(c.status.in_(sa.bindparam("_expected", expanding=True)))
+        statement = statement.where(
+            c.status.in_([sa.bindparam(f"_expected_{n}") for n in range(expected)])
+        )
     for name in match:
         statement = statement.where(c[name] == sa.bindparam(f"_match_{name}"))
     if once:
@@ -531,6 +535,8 @@ class Repository(Generic[E]):
         t = self.table
         key = (t.name, id)
         match = match or {}
+        if wanted is not None and not wanted:
+            return None  # no status to change from
         known = self._uow.rows.get(key)
         if known is not None and not _matches(known, wanted, match):
             return None  # the row is locked or was written by this transaction: no statement
@@ -542,7 +548,7 @@ class Repository(Generic[E]):
         )
         parameters = {**values, "_id": id, **{f"_once_{name}": self._now() for name in once}}
         if wanted is not None:
-            parameters["_expected"] = list(wanted)
+            parameters.update({f"_expected_{n}": status for n, status in enumerate(wanted)})
         parameters.update({f"_match_{name}": value for name, value in match.items()})
         one_statement = not self._history_in_python
         old: dict[str, Any] | None = None
@@ -552,7 +558,7 @@ class Repository(Generic[E]):
                 return None
         statement = _change_statement(
             t,
-            expected=wanted is not None,
+            expected=0 if wanted is None else len(wanted),
             once=once,
             one_statement=one_statement,
             match=tuple(match),
