@@ -453,7 +453,6 @@ class NotificationRecorder:
             with anyio.CancelScope(shield=True):
                 # One INSERT, atomic by itself: no BEGIN and COMMIT around it.
                 async with self._store.transaction(autocommit=True) as uow:
-                    uow.defer_inserts()
                     self.stored += await uow.notifications.add_many(rows)
         except Exception:
             log.exception("storing %d notifications failed; they will be redelivered", len(rows))

@@ -916,16 +916,9 @@ class NotificationRepository(Repository[Notification]):
     order = NEWEST_FIRST
 
     async def add_many(self, notifications: Sequence[Notification]) -> int:
-        """Insert ``notifications`` in one statement (the recorder's batches); returns how many.
-
-        On PostgreSQL the rows are held and written by the unit of work's cached multi-row
-        statement (``UnitOfWork.defer_inserts``): one execution of one prepared statement,
-        where an ``executemany`` costs the server an execution per row and the client
-        SQLAlchemy's processing of every row's parameters."""
+        """Insert ``notifications`` in one statement (the recorder's batches); returns how many."""
         if not notifications:
             return 0
-        if self._uow.deferring:
-            return len(await self.create_many(notifications, announce=False))
         rows = [self._values_for_insert(n) for n in notifications]
         for row in rows:
             self.validate(row)
