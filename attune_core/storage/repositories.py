@@ -7,6 +7,7 @@ rules (ref formats, immutability, owner checks, webhook keys, version numbering,
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from attune_core.errors import BadRequest, NotFound, ValidationError
 from attune_core.model import (
@@ -916,13 +918,25 @@ class NotificationRepository(Repository[Notification]):
     order = NEWEST_FIRST
 
     async def add_many(self, notifications: Sequence[Notification]) -> int:
-        """Insert ``notifications`` in one statement (the recorder's batches); returns how many."""
+        """Insert ``notifications`` in one statement (the recorder's batches); returns how many.
+
+        On PostgreSQL one statement of the same text for any number of rows (``INSERT ...
+        SELECT unnest(:column) ...``, a bound array per column): the server runs it once and
+        SQLAlchemy finds it compiled, where an ``executemany`` costs an execution per row and
+        the processing of every row's parameters, and a multi-row VALUES a new statement for
+        every batch size."""
         if not notifications:
             return 0
         rows = [self._values_for_insert(n) for n in notifications]
         for row in rows:
             self.validate(row)
-        await self._execute(sa.insert(self.table), rows)  # type: ignore[arg-type]
+        if self.dialect != "postgresql":
+            await self._execute(sa.insert(self.table), rows)  # type: ignore[arg-type]
+            return len(rows)
+        columns = _notification_columns()
+        await self._execute(
+            _notification_unnest(), {name: [row.get(name) for row in rows] for name in columns}
+        )
         return len(rows)
 
 
@@ -1074,3 +1088,20 @@ class WorkerHistoryRepository(_HistoryRepository):
     table = t.worker_history
     entity = WorkerHistory
     name = "worker history"
+
+
+@functools.cache
+def _notification_columns() -> tuple[str, ...]:
+    return tuple(c.name for c in t.notification.columns if c.name != "id")
+
+
+@functools.cache
+def _notification_unnest() -> sa.Insert:
+    """``NotificationRepository.add_many``'s statement on PostgreSQL, built once."""
+    table = t.notification
+    columns = _notification_columns()
+    arrays = [
+        sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(table.c[name].type)))
+        for name in columns
+    ]
+    return sa.insert(table).from_select(columns, sa.select(*arrays))

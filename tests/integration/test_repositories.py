@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from attune_core.clock import FakeClock
+from attune_core.engine._notifier import notification_row
 from attune_core.errors import BadRequest, Conflict, NotFound, ValidationError
 from attune_core.model import (
     Action,
@@ -26,6 +27,7 @@ from attune_core.model import (
     InquiryStatus,
     Key,
     Notification,
+    NotificationState,
     OwnerType,
     Pack,
     PackEnvironment,
@@ -651,3 +653,25 @@ async def test_concurrent_transactions_on_one_store(store: Store) -> None:
             tg.start_soon(add, n)
     async with store.read() as uow:
         assert await uow.actions.count() == 20
+
+
+async def test_notifications_added_in_one_batch_are_stored_whole_and_in_order(
+    store: Store,
+) -> None:
+    frames = [
+        {"notification_type": "execution_created", "entity_type": "execution", "entity_id": n}
+        for n in range(3)
+    ] + [{"notification_type": "key_deleted", "entity_type": "key", "text": "é \\u0000 ✓"}]
+    async with store.transaction() as uow:
+        added = await uow.notifications.add_many([notification_row(f) for f in frames])
+        assert added == 4
+    async with store.read() as uow:
+        stored = sorted(await uow.notifications.list(), key=lambda n: n.id or 0)
+    assert [n.content for n in stored] == frames
+    assert [(n.channel, n.entity, n.activity) for n in stored] == [
+        ("execution_created", "0", "created"),
+        ("execution_created", "1", "created"),
+        ("execution_created", "2", "created"),
+        ("key_deleted", "None", "deleted"),
+    ]
+    assert all(n.state is NotificationState.CREATED and n.created for n in stored)
