@@ -225,6 +225,9 @@ class WorkerService:
         self._tokens = TokenService(secret=settings.security.jwt_secret)
         self._system_identity: tuple[int, str] | None = None
         self._running: dict[int, anyio.Event] = {}
+        # Executions whose run this process started and whose outcome is not recorded yet
+        # (the ids stay when recording it failed for good): never run a second time.
+        self._ran: set[int] = set()
         self._live_logs = LiveLogs(store, bus, clock.now)
         # One slot per concurrent run, shared by dispatched runs and those the executor of this
         # process hands over directly (``claim``/``start``).
@@ -455,7 +458,9 @@ class WorkerService:
                 where={"worker": self.worker_id},
             )
             if running is None:
-                return None, []
+                running, messages = await self._claimed_unawares(uow, execution_id)
+                if running is None:
+                    return None, messages
             try:
                 invocation, environment = await self._invocation(uow, running)
             except AttuneError as exc:
@@ -470,6 +475,41 @@ class WorkerService:
             if not claimed:
                 self._running.pop(execution_id, None)
         return _Claimed(running, invocation, environment, policies), []
+
+    async def _claimed_unawares(
+        self, uow: UnitOfWork, execution_id: int
+    ) -> tuple[Execution | None, list[Publish]]:
+        """An execution an earlier claim of this process moved to running though its answer
+        never arrived (the connection was lost as the statement committed: a database
+        restart), so nothing of it ran: its dispatch, handed back, comes again. It is run now
+        (returned), or ends cancelled if a cancel was asked for meanwhile.
+
+        Only this process claims for its worker id (a new life of the worker abandons the
+        runs of the last one when it registers), so a running execution of this worker that
+        this process never started (:attr:`_ran`) never ran.
+        """
+        if execution_id in self._ran:
+            return None, []
+        found = await uow.executions.find(execution_id)
+        if found is None or found.worker != self.worker_id:
+            return None, []
+        if found.status is ExecutionStatus.CANCELING:
+            _, messages = await finish_execution(
+                uow,
+                found,
+                ExecutionStatus.CANCELLED,
+                {"succeeded": False, "error": "cancelled before it started"},
+                expected=(ExecutionStatus.CANCELING,),
+            )
+            return None, messages
+        if found.status is not ExecutionStatus.RUNNING:
+            return None, []
+        log.warning(
+            "execution %s: claimed by this worker without it knowing (its answer was lost); "
+            "running it now",
+            execution_id,
+        )
+        return found, []
 
     def start(self, claimed: _Claimed | None) -> None:
         """Run a claimed execution in the background; it holds its reserved slot until done."""
@@ -521,6 +561,7 @@ class WorkerService:
                     await self._record(running, outcome)
                     return
             invocation = attrs.evolve(invocation, artifacts_dir=self._take_artifacts_dir())
+            self._ran.add(execution_id)
             cancel = self._running.get(execution_id)
             if cancel is None:
                 cancel = self._running[execution_id] = anyio.Event()
@@ -592,6 +633,7 @@ class WorkerService:
                         delay,
                     )
                     await anyio.sleep(delay)
+            self._ran.discard(execution.id or 0)
             await publish_all(self._bus, messages)
 
     # -- artifacts ------------------------------------------------------------------------------

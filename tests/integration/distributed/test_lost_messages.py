@@ -13,6 +13,7 @@ import signal
 import anyio
 import pytest
 
+from attune_core.bus import worker_dispatch_key
 from attune_core.config import Settings
 from attune_core.engine._messages import EXECUTOR_COMPLETIONS, EXECUTOR_REQUESTS
 from attune_core.model import Execution, ExecutionStatus
@@ -132,4 +133,51 @@ async def test_work_whose_message_was_lost_still_finishes(
             f"\nlost messages: 3 requested and 1 dispatch never published, {dropped} drained "
             "while no executor ran; all finished once"
         )
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+@pytest.mark.timeout(120)
+async def test_a_claim_whose_answer_was_lost_is_run_when_its_dispatch_comes_again(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    """The worker's claim (scheduled -> running) committed, but the connection broke before
+    its answer arrived (a database restart): the worker hands the dispatch back, and when it
+    comes again the execution is already running on that worker though nothing ran it. It is
+    run then, once; one whose cancel was asked for meanwhile ends cancelled."""
+    async with Cluster(*installation) as cluster:
+        cluster.start("worker", "worker-a")
+        await until_true(lambda: count_is(cluster.active_workers(), 1))
+        (worker,) = await cluster.active_workers()
+        async with cluster.store.transaction() as uow:
+            claimed = await uow.executions.create(
+                Execution(
+                    action_ref="demo.add",
+                    config={"a": 20, "b": 22},
+                    status=ExecutionStatus.RUNNING,
+                    worker=worker,
+                )
+            )
+            cancelled = await uow.executions.create(
+                Execution(
+                    action_ref="demo.add",
+                    config={"a": 1, "b": 1},
+                    status=ExecutionStatus.CANCELING,
+                    worker=worker,
+                )
+            )
+        ids = [claimed.id, cancelled.id]
+        assert None not in ids
+        for execution_id in ids:
+            await cluster.bus.publish(worker_dispatch_key(worker), {"execution_id": execution_id})
+        await until_true(lambda: all_terminal(cluster.store, ids), 60)
+        async with cluster.store.read() as uow:
+            ran = await uow.executions.get(claimed.id)
+            stopped = await uow.executions.get(cancelled.id)
+        assert ran.status is ExecutionStatus.COMPLETED, ran.result
+        assert ran.result["data"]["sum"] == 42
+        assert stopped.status is ExecutionStatus.CANCELLED
+        # A dispatch repeated once the run ended changes nothing.
+        await cluster.bus.publish(worker_dispatch_key(worker), {"execution_id": claimed.id})
+        await anyio.sleep(1)
+        assert await _finished_once(cluster, [claimed.id]) == [1]
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
