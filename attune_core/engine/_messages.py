@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -46,7 +47,7 @@ Publish = tuple[str, Mapping[str, Any]]
 # The header of an ``execution.completed`` that leaves the executors nothing to do, which
 # their queue is declared to keep out (``unless``): the completion of a top-level execution
 # whose action had no concurrency policy, or one whose follow-up its worker's process did.
-NOTHING_TO_FOLLOW = {"follow_up": False}
+NOTHING_TO_FOLLOW: Mapping[str, Any] = MappingProxyType({"follow_up": False})
 
 
 def follow_up_needed(payload: Mapping[str, Any]) -> bool:

@@ -148,22 +148,16 @@ async def test_a_claim_whose_answer_was_lost_is_run_when_its_dispatch_comes_agai
         cluster.start("worker", "worker-a")
         await until_true(lambda: count_is(cluster.active_workers(), 1))
         (worker,) = await cluster.active_workers()
+        # As the lost claims left them: running (or, cancel asked, canceling) on the worker.
         async with cluster.store.transaction() as uow:
-            claimed = await uow.executions.create(
-                Execution(
-                    action_ref="demo.add",
-                    config={"a": 20, "b": 22},
-                    status=ExecutionStatus.RUNNING,
-                    worker=worker,
-                )
-            )
-            cancelled = await uow.executions.create(
-                Execution(
-                    action_ref="demo.add",
-                    config={"a": 1, "b": 1},
-                    status=ExecutionStatus.CANCELING,
-                    worker=worker,
-                )
+            claimed, cancelled = await uow.executions.create_many(
+                [
+                    Execution(action_ref="demo.add", config=config, status=status, worker=worker)
+                    for config, status in (
+                        ({"a": 20, "b": 22}, ExecutionStatus.RUNNING),
+                        ({"a": 1, "b": 1}, ExecutionStatus.CANCELING),
+                    )
+                ]
             )
         ids = [claimed.id, cancelled.id]
         assert None not in ids
