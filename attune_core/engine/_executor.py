@@ -78,7 +78,13 @@ from attune_core.workflow import (
     parse_workflow,
 )
 
-__all__ = ["ACTIVE_STATUSES", "Executor", "LocalWorker", "finish_execution"]
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Executor",
+    "LocalWorker",
+    "completion_message",
+    "finish_execution",
+]
 
 log = logging.getLogger(__name__)
 
@@ -117,19 +123,22 @@ async def finish_execution(
     )
     if done is None:
         return None, []
-    return done, [
-        (
-            RoutingKey.EXECUTION_COMPLETED,
-            {
-                "execution_id": done.id,
-                "status": done.status.value,
-                # Never change after creation: the executor's completion handler uses them to
-                # see without a database round trip that there is nothing to do.
-                "parent": done.parent,
-                "action_ref": done.action_ref,
-            },
-        )
-    ]
+    return done, [completion_message(done)]
+
+
+def completion_message(done: Execution) -> Publish:
+    """The ``execution.completed`` message of an execution in a terminal status."""
+    return (
+        RoutingKey.EXECUTION_COMPLETED,
+        {
+            "execution_id": done.id,
+            "status": done.status.value,
+            # Never change after creation: the executor's completion handler uses them to
+            # see without a database round trip that there is nothing to do.
+            "parent": done.parent,
+            "action_ref": done.action_ref,
+        },
+    )
 
 
 # How long a process sharing the database with others schedules from the workers it read,

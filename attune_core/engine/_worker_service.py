@@ -32,7 +32,7 @@ import attrs
 
 from attune_core.bus import RoutingKey
 from attune_core.config import Settings
-from attune_core.engine._executor import Executor, finish_execution
+from attune_core.engine._executor import Executor, completion_message, finish_execution
 from attune_core.engine._live_logs import ExecutionOutput, LiveLogs
 from attune_core.engine._messages import (
     ANY_RUNTIME,
@@ -611,6 +611,8 @@ class WorkerService:
                             expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
                             **changes,
                         )
+                        if done is None and attempt:
+                            messages = await _recorded_unawares(uow, execution, outcome)
                         if output is not None:
                             # Streamed rows give way to the final stderr, for any API to read.
                             await output.settle(uow, outcome.stderr)
@@ -971,6 +973,30 @@ class WorkerService:
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}
 _TABLE_SUFFIXES = {".csv", ".tsv"}
 _TEXT_SUFFIXES = {".txt", ".log", ".md", ".json", ".yaml", ".yml", ".xml", ".html", ".out"}
+
+
+async def _recorded_unawares(
+    uow: UnitOfWork, execution: Execution, outcome: ActionOutcome
+) -> list[Publish]:
+    """The completion to publish for an outcome an earlier attempt recorded though its answer
+    never arrived (the connection was lost as the statement committed: a database restart).
+
+    The retry finds the execution no longer running and changes nothing; without this, nobody
+    would hear that it completed until the executors' reconciler looked (a workflow waiting on
+    it would wait that long). The row is taken for ours if it holds this outcome's status; one
+    finished otherwise (abandoned, say) had its completion published by whoever finished it.
+    A completion published twice is harmless: it is a hint to look at the committed row.
+    """
+    assert execution.id is not None
+    found = await uow.executions.find(execution.id)
+    if found is None or found.status is not outcome.status:
+        return []
+    log.warning(
+        "execution %s: outcome recorded by an earlier attempt whose answer was lost; "
+        "publishing its completion",
+        execution.id,
+    )
+    return [completion_message(found)]
 
 
 def _artifact_type(path: Path) -> ArtifactType:
