@@ -33,7 +33,9 @@ DEFAULT_TIMEOUT = 300.0
 
 
 def _as_path(value: str | Path | None) -> Path | None:
-    return None if value is None else Path(value)
+    # A Path is kept as it is: attrs.evolve converts every field again, and parsing a path
+    # anew costs more than the rest of the conversion.
+    return value if value is None or isinstance(value, Path) else Path(value)
 
 
 def _as_strings(values: Iterable[str]) -> tuple[str, ...]:
