@@ -119,9 +119,13 @@ def _change_statement(
             .with_for_update()
             .subquery("prior")
         )
+        # The row is also named directly, not only through the join: without statistics (a
+        # table just filled) the planner may otherwise scan every row matching the other
+        # conditions (all the scheduled executions of a worker) and lock-read the prior row
+        # once per row scanned, which makes a backlog quadratic.
         statement = (
             sa.update(table)
-            .where(c.id == prior.c.id)
+            .where(c.id == sa.bindparam("_id"), c.id == prior.c.id)
             .returning(*table.c, prior.c.status.label("_old_status"))
         )
     else:

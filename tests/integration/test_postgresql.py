@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
+import sqlalchemy as sa
 
 from attune_core.errors import ConfigError, StorageError
-from attune_core.model import Execution, ExecutionStatus
+from attune_core.model import Execution, ExecutionStatus, Worker
 from attune_core.storage import Change, Store
 from attune_core.testing import temporary_store
 from tests.conftest import POSTGRES_URL, require_service
@@ -129,3 +131,53 @@ async def test_malformed_and_unsupported_urls_are_config_errors() -> None:
         await Store.open("not a url")
     with pytest.raises(ConfigError, match="unsupported database 'mysql'"):
         await Store.open("mysql://root@localhost/attune")
+
+
+async def test_a_claim_reads_the_same_few_pages_whatever_the_backlog(pg_store: Store) -> None:
+    """A worker's claim (scheduled -> running, on this worker) of one execution among
+    thousands scheduled on it, in a table just filled (no statistics yet: autovacuum has not
+    analysed it): the statement goes to the row by its key instead of visiting every row of
+    the backlog and lock-reading the prior row once per row visited (a quadratic backlog)."""
+    async with pg_store.transaction() as uow:
+        await uow.connection.execute(
+            sa.text("ALTER TABLE execution SET (autovacuum_enabled = false)")
+        )
+        worker = await uow.workers.create(Worker(name="w"))
+        backlog = await uow.executions.create_many(
+            [
+                Execution(
+                    action_ref="core.echo", status=ExecutionStatus.SCHEDULED, worker=worker.id
+                )
+                for _ in range(3000)
+            ]
+        )
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("UPDATE execution "):
+            statements.append((statement, parameters))
+
+    engine = pg_store.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        async with pg_store.transaction() as uow:
+            claimed = await uow.executions.transition(
+                backlog[1500].id,
+                expected=ExecutionStatus.SCHEDULED,
+                new=ExecutionStatus.RUNNING,
+                where={"worker": worker.id},
+            )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert claimed is not None and claimed.status is ExecutionStatus.RUNNING
+    (statement, parameters), *_ = statements
+    # The same statement on the next execution of the backlog, measured, then rolled back.
+    parameters = tuple(backlog[1501].id if p == backlog[1500].id else p for p in parameters)
+    async with pg_store.engine.connect() as conn:
+        explained = await conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+        )
+        (plan,) = explained.scalar_one()
+        await conn.rollback()
+    assert plan["Plan"]["Actual Rows"] == 1
+    assert plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"] < 300, plan
