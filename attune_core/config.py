@@ -442,6 +442,10 @@ class WorkerSettings:
             and its running executions are abandoned. Must exceed ``heartbeat_interval``.
         kill_grace_period: Seconds between SIGTERM and SIGKILL when an action times out or is
             cancelled.
+        stop_grace_period: Seconds a worker service (``attune serve worker``) being stopped
+            (SIGTERM, Ctrl-C) lets the actions it is running finish, taking no new work; those
+            still running then are stopped (``kill_grace_period`` applies) and end
+            ``abandoned``. 0 stops them at once.
     """
 
     name: str = ""
@@ -454,6 +458,9 @@ class WorkerSettings:
     # Three missed heartbeats: one late beat (a GC pause, a busy database) is not a death.
     heartbeat_stale_after: float = attrs.field(default=30.0, validator=_positive)
     kill_grace_period: float = attrs.field(default=5.0, validator=_at_least(0))
+    # With kill_grace_period, within the 40 s that `attune up --distributed`, the systemd unit
+    # and the compose file give a service to stop.
+    stop_grace_period: float = attrs.field(default=25.0, validator=_at_least(0))
 
     def __attrs_post_init__(self) -> None:
         if self.heartbeat_stale_after <= self.heartbeat_interval:

@@ -198,7 +198,9 @@ async def serve_worker(
 ) -> None:
     """Run a worker (its name from ``worker.name``, else the host name) until cancelled."""
     async with _resources(settings) as (store, bus, notifier):
-        worker = WorkerService(store, bus, SystemClock(), settings)
+        worker = WorkerService(
+            store, bus, SystemClock(), settings, stop_grace=settings.worker.stop_grace_period
+        )
         await _run(worker.run, task_status, notifier)
 
 

@@ -40,7 +40,9 @@ __all__ = ["SERVICE_ORDER", "STOP_GRACE", "ServiceExited", "Started", "check", "
 
 # Started in this order; the API last, so that it is the one whose health says "ready".
 SERVICE_ORDER = ("executor", "worker", "sensor", "notifier", "api")
-STOP_GRACE = 30.0  # seconds a service gets to stop after SIGTERM
+# Seconds a service gets to stop after SIGTERM: a worker lets running actions finish for
+# worker.stop_grace_period (25 s), then stops them (kill_grace_period, 5 s).
+STOP_GRACE = 40.0
 READY_TIMEOUT = 90.0  # seconds the API gets to answer /health
 
 

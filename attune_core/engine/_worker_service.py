@@ -95,6 +95,7 @@ SYSTEM_LOGIN = "attune:executions"
 log = logging.getLogger(__name__)
 
 RECORD_ATTEMPTS = 60  # tries to record an outcome while the database is unreachable (~10 min)
+STOP_POLL = 0.05  # seconds between two looks at the runs a stopping worker waits for
 
 
 class ActionRunner(Protocol):
@@ -203,6 +204,9 @@ class WorkerService:
         settings: Attune's settings (``worker`` section, directories, API address, secrets).
         name: The worker's unique name (default: ``worker.name`` or the host name).
         runner: The process runner (a fake in unit tests of callers).
+        stop_grace: Seconds a stop lets the running actions finish, taking no new work
+            (``attune serve worker`` passes ``worker.stop_grace_period``); those still running
+            then are stopped and end ``abandoned``. 0 (embedded engines): stopped at once.
     """
 
     def __init__(
@@ -214,8 +218,10 @@ class WorkerService:
         *,
         name: str | None = None,
         runner: ActionRunner | None = None,
+        stop_grace: float = 0.0,
     ) -> None:
         self._store = store
+        self._stop_grace = stop_grace
         self._bus = bus
         self._clock = clock
         self._settings = settings
@@ -228,6 +234,9 @@ class WorkerService:
         # Executions whose run this process started and whose outcome is not recorded yet
         # (the ids stay when recording it failed for good): never run a second time.
         self._ran: set[int] = set()
+        # Executions whose action process is running now, and those of them a stop ended.
+        self._in_progress: set[int] = set()
+        self._stopped: set[int] = set()
         self._live_logs = LiveLogs(store, bus, clock.now)
         # One slot per concurrent run, shared by dispatched runs and those the executor of this
         # process hands over directly (``claim``/``start``).
@@ -356,29 +365,92 @@ class WorkerService:
         finally:
             self._task_group = None
             with anyio.CancelScope(shield=True):
-                async with self._store.transaction() as uow:
-                    await uow.workers.update(worker.id, status=WorkerStatus.INACTIVE)
+                await self._settle_on_stop(worker.id)
             self._runner.close()
 
+    async def _settle_on_stop(self, worker_id: int) -> None:
+        """Hand back what this worker holds and mark it inactive, in one transaction.
+
+        Its runs are over (done, or cut short by the stop): an execution still ``running`` or
+        ``canceling`` on it was not finished by it (stopped at once, or stopped before its
+        action started) and ends ``abandoned``; one dispatched to it and not started goes
+        back to ``requested`` for the executors to schedule on a live worker (the worker
+        monitor's rules, applied at once instead of after ``heartbeat_stale_after``). If the
+        database cannot be reached, the worker stays ``active`` and the monitor settles it
+        once its heartbeat is stale.
+        """
+        messages: list[Publish] = []
+        try:
+            async with self._store.transaction() as uow:
+                held = await uow.executions.list(
+                    worker=worker_id,
+                    status=[
+                        ExecutionStatus.SCHEDULED,
+                        ExecutionStatus.RUNNING,
+                        ExecutionStatus.CANCELING,
+                    ],
+                )
+                for execution in held:
+                    assert execution.id is not None
+                    if execution.status is ExecutionStatus.SCHEDULED:
+                        back = await uow.executions.transition(
+                            execution.id,
+                            expected=ExecutionStatus.SCHEDULED,
+                            new=ExecutionStatus.REQUESTED,
+                            where={"worker": worker_id},
+                            worker=None,
+                        )
+                        if back is not None:
+                            messages.append(
+                                (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
+                            )
+                        continue
+                    _, done = await finish_execution(
+                        uow,
+                        execution,
+                        ExecutionStatus.ABANDONED,
+                        {"succeeded": False, "error": "the worker running it stopped"},
+                        expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
+                    )
+                    messages += done
+                await uow.workers.update(worker_id, status=WorkerStatus.INACTIVE)
+        except Exception:
+            log.exception(
+                "worker %s: what it held was not handed back; the worker monitor will",
+                self._name,
+            )
+            return
+        if held:
+            log.info(
+                "worker %s stopped: %d execution(s) it held handed back or abandoned",
+                self._name,
+                len(held),
+            )
+        try:
+            await publish_all(self._bus, messages)
+        except Exception:  # the executors' reconcile publishes them again
+            log.exception("worker %s: messages of its stop not published", self._name)
+
     async def _heartbeat(self) -> None:
-        assert self.worker_id is not None
         while True:
             await self._clock.sleep(self._settings.worker.heartbeat_interval)
-            try:
-                # Two statements, each right on its own: no transaction around them.
-                async with self._store.transaction(autocommit=True) as uow:
-                    await uow.workers.heartbeat(self.worker_id)
-                    # Judged dead while alive (a pause longer than heartbeat_stale_after): what
-                    # it ran was settled by the monitor; it takes new work again.
-                    back = await uow.workers.transition(
-                        self.worker_id, expected=WorkerStatus.INACTIVE, new=WorkerStatus.ACTIVE
-                    )
-                if back is not None:
-                    log.warning(
-                        "worker %s was marked inactive while alive; active again", self._name
-                    )
-            except Exception:  # the database is down: beat again next time, never stop
-                log.exception("worker %s: heartbeat not recorded", self._name)
+            await self._beat()
+
+    async def _beat(self) -> None:
+        assert self.worker_id is not None
+        try:
+            # Two statements, each right on its own: no transaction around them.
+            async with self._store.transaction(autocommit=True) as uow:
+                await uow.workers.heartbeat(self.worker_id)
+                # Judged dead while alive (a pause longer than heartbeat_stale_after): what
+                # it ran was settled by the monitor; it takes new work again.
+                back = await uow.workers.transition(
+                    self.worker_id, expected=WorkerStatus.INACTIVE, new=WorkerStatus.ACTIVE
+                )
+            if back is not None:
+                log.warning("worker %s was marked inactive while alive; active again", self._name)
+        except Exception:  # the database is down: beat again next time, never stop
+            log.exception("worker %s: heartbeat not recorded", self._name)
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -391,6 +463,15 @@ class WorkerService:
         execution_id = int(payload["execution_id"])
         await self._slots.acquire()
         slot = _Slot(self._slots)
+        # With a stop grace period, a stop does not cut a run short once it is claimed: it
+        # is let finish, or ended through its cancel event (_let_runs_finish).
+        with anyio.CancelScope(shield=self._stop_grace > 0):
+            if self._stop_heard:
+                slot.release()
+                return  # not claimed: the stop hands it back (_settle_on_stop)
+            await self._claim_and_run(execution_id, slot)
+
+    async def _claim_and_run(self, execution_id: int, slot: _Slot) -> None:
         try:
             claimed: _Claimed | None = None
             messages: list[Publish] = []
@@ -423,6 +504,42 @@ class WorkerService:
             await anyio.sleep_forever()
         finally:
             self._stop_heard = True
+            if self._stop_grace > 0 and self._in_progress:
+                with anyio.CancelScope(shield=True):
+                    await self._let_runs_finish()
+
+    async def _let_runs_finish(self) -> None:
+        """The worker is stopping: the actions it runs get ``stop_grace`` seconds to finish
+        (their runs are shielded from the stop; heartbeats go on meanwhile), then those still
+        running are stopped as a cancel would (SIGTERM, SIGKILL after ``kill_grace_period``)
+        and recorded ``abandoned`` (:meth:`_run_claimed`)."""
+        log.info(
+            "worker %s stopping: letting %d running action(s) finish (up to %g s)",
+            self._name,
+            len(self._in_progress),
+            self._stop_grace,
+        )
+        interval = self._settings.worker.heartbeat_interval
+        deadline = anyio.current_time() + self._stop_grace
+        beat_at = anyio.current_time() + interval
+        while self._in_progress and anyio.current_time() < deadline:
+            await anyio.sleep(min(STOP_POLL, max(0.0, deadline - anyio.current_time())))
+            if anyio.current_time() >= beat_at:
+                await self._beat()
+                beat_at += interval
+        if not self._in_progress:
+            return
+        log.warning(
+            "worker %s: the stop grace period (%g s) is over; stopping %d action(s)",
+            self._name,
+            self._stop_grace,
+            len(self._in_progress),
+        )
+        for execution_id in self._in_progress:
+            self._stopped.add(execution_id)
+            cancel = self._running.get(execution_id)
+            if cancel is not None:
+                cancel.set()
 
     def try_reserve(self) -> bool:
         """Take a free slot for an execution the executor is about to hand over; none while
@@ -545,6 +662,7 @@ class WorkerService:
         """
         running, invocation, environment = claimed.running, claimed.invocation, claimed.environment
         execution_id = claimed.execution_id
+        self._in_progress.add(execution_id)
         try:
             if environment is not None:
                 # Outside the transaction: building a virtualenv can take minutes.
@@ -569,11 +687,25 @@ class WorkerService:
             outcome = await self._runner.run(invocation, cancel_event=cancel, on_output=output)
         finally:
             self._running.pop(execution_id, None)
+            self._in_progress.discard(execution_id)
+        if execution_id in self._stopped:
+            outcome = self._stopped_outcome(outcome)
         slot.release()
         await self._record(running, outcome, output, policies=claimed.policies)
         await output.discard()  # only if settling it with the outcome failed
         if invocation.artifacts_dir is not None:
             await self._collect_artifacts(running, invocation.artifacts_dir)
+
+    def _stopped_outcome(self, outcome: ActionOutcome) -> ActionOutcome:
+        """The outcome of a run the worker's stop ended (what it printed is kept)."""
+        if outcome.status is not ExecutionStatus.CANCELLED:
+            return outcome  # it ended on its own meanwhile
+        error = (
+            f"worker {self._name} stopped before the action finished "
+            f"(worker.stop_grace_period: {self._stop_grace:g} s)"
+        )
+        result = {**outcome.result, "succeeded": False, "error": error}
+        return attrs.evolve(outcome, status=ExecutionStatus.ABANDONED, result=result, error=error)
 
     async def _record(
         self,

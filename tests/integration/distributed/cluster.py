@@ -64,6 +64,8 @@ async def new_installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict
         "ATTUNE__MESSAGE_QUEUE__NAME_PREFIX": f"test-{token}.",
         "ATTUNE__WORKER__HEARTBEAT_INTERVAL": "1",
         "ATTUNE__WORKER__HEARTBEAT_STALE_AFTER": "3",
+        # A test ending with actions still running stops its workers without waiting long.
+        "ATTUNE__WORKER__STOP_GRACE_PERIOD": "1",
     }
     await _sql(f'CREATE SCHEMA "{schema}"')
     settings = load_settings(environ=environ, base_dir=tmp_path)
