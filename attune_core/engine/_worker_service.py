@@ -44,6 +44,7 @@ from attune_core.engine._messages import (
     worker_control_queue,
     worker_queue,
 )
+from attune_core.engine._workers import settle_held
 from attune_core.engine.worker import (
     ActionInvocation,
     ActionOutcome,
@@ -379,40 +380,9 @@ class WorkerService:
         database cannot be reached, the worker stays ``active`` and the monitor settles it
         once its heartbeat is stale.
         """
-        messages: list[Publish] = []
         try:
             async with self._store.transaction() as uow:
-                held = await uow.executions.list(
-                    worker=worker_id,
-                    status=[
-                        ExecutionStatus.SCHEDULED,
-                        ExecutionStatus.RUNNING,
-                        ExecutionStatus.CANCELING,
-                    ],
-                )
-                for execution in held:
-                    assert execution.id is not None
-                    if execution.status is ExecutionStatus.SCHEDULED:
-                        back = await uow.executions.transition(
-                            execution.id,
-                            expected=ExecutionStatus.SCHEDULED,
-                            new=ExecutionStatus.REQUESTED,
-                            where={"worker": worker_id},
-                            worker=None,
-                        )
-                        if back is not None:
-                            messages.append(
-                                (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
-                            )
-                        continue
-                    _, done = await finish_execution(
-                        uow,
-                        execution,
-                        ExecutionStatus.ABANDONED,
-                        {"succeeded": False, "error": "the worker running it stopped"},
-                        expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
-                    )
-                    messages += done
+                held, messages = await settle_held(uow, worker_id, "the worker running it stopped")
                 await uow.workers.update(worker_id, status=WorkerStatus.INACTIVE)
         except Exception:
             log.exception(
@@ -424,7 +394,7 @@ class WorkerService:
             log.info(
                 "worker %s stopped: %d execution(s) it held handed back or abandoned",
                 self._name,
-                len(held),
+                held,
             )
         try:
             await publish_all(self._bus, messages)

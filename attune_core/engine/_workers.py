@@ -25,9 +25,9 @@ from attune_core.engine._executor import finish_execution
 from attune_core.engine._messages import Publish, publish_all
 from attune_core.model import ExecutionStatus, WorkerStatus
 from attune_core.ports import Bus, Clock
-from attune_core.storage import Store
+from attune_core.storage import Store, UnitOfWork
 
-__all__ = ["WorkerMonitor"]
+__all__ = ["WorkerMonitor", "settle_held"]
 
 log = logging.getLogger(__name__)
 
@@ -101,38 +101,42 @@ class WorkerMonitor:
                     worker.last_heartbeat,
                     extra={"worker": worker.name},
                 )
-                held = await uow.executions.list(
-                    worker=worker.id,
-                    status=[
-                        ExecutionStatus.SCHEDULED,
-                        ExecutionStatus.RUNNING,
-                        ExecutionStatus.CANCELING,
-                    ],
+                _, handed = await settle_held(
+                    uow, worker.id, f"worker {worker.name} stopped responding while running it"
                 )
-                for execution in held:
-                    assert execution.id is not None
-                    if execution.status is ExecutionStatus.SCHEDULED:
-                        back = await uow.executions.transition(
-                            execution.id,
-                            expected=ExecutionStatus.SCHEDULED,
-                            new=ExecutionStatus.REQUESTED,
-                            worker=None,
-                        )
-                        if back is not None:
-                            messages.append(
-                                (RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id})
-                            )
-                        continue
-                    _, done = await finish_execution(
-                        uow,
-                        execution,
-                        ExecutionStatus.ABANDONED,
-                        {
-                            "succeeded": False,
-                            "error": f"worker {worker.name} stopped responding while running it",
-                        },
-                        expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
-                    )
-                    messages += done
+                messages += handed
         await publish_all(self._bus, messages)
         return settled
+
+
+async def settle_held(uow: UnitOfWork, worker_id: int, error: str) -> tuple[int, list[Publish]]:
+    """Settle what a worker that is gone held (rules 2 and 3): its running (or cancelling)
+    executions end ``abandoned`` with ``error``, those dispatched to it and not started go back
+    to ``requested``. Returns how many it held and the messages to publish after the commit."""
+    held = await uow.executions.list(
+        worker=worker_id,
+        status=[ExecutionStatus.SCHEDULED, ExecutionStatus.RUNNING, ExecutionStatus.CANCELING],
+    )
+    messages: list[Publish] = []
+    for execution in held:
+        assert execution.id is not None
+        if execution.status is ExecutionStatus.SCHEDULED:
+            back = await uow.executions.transition(
+                execution.id,
+                expected=ExecutionStatus.SCHEDULED,
+                new=ExecutionStatus.REQUESTED,
+                where={"worker": worker_id},
+                worker=None,
+            )
+            if back is not None:
+                messages.append((RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution.id}))
+            continue
+        _, done = await finish_execution(
+            uow,
+            execution,
+            ExecutionStatus.ABANDONED,
+            {"succeeded": False, "error": error},
+            expected=(ExecutionStatus.RUNNING, ExecutionStatus.CANCELING),
+        )
+        messages += done
+    return len(held), messages
