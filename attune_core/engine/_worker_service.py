@@ -244,6 +244,9 @@ class WorkerService:
         self._slots = anyio.Semaphore(max(1, settings.worker.max_concurrent_executions))
         self._task_group: anyio.abc.TaskGroup | None = None
         self._stop_heard = False  # set once the task group is being cancelled
+        # Around the consumer of cancel requests: a stop with a grace period lets it run on
+        # until the runs are over (_until_stopped ends it).
+        self._cancels_heard = anyio.CancelScope(shield=stop_grace > 0)
         self._free_artifacts_dirs: list[Path] = []
         self._artifacts_dir_numbers = itertools.count()
         self.worker_id: int | None = None
@@ -334,6 +337,7 @@ class WorkerService:
         await self._bus.declare_queue(control, control_keys, transient=True)
         await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED], transient=True)
         try:
+            self._cancels_heard = anyio.CancelScope(shield=self._stop_grace > 0)
             async with anyio.create_task_group() as tg:
                 self._task_group, self._stop_heard = tg, False
                 tg.start_soon(self._until_stopped)
@@ -357,11 +361,7 @@ class WorkerService:
                         name=self._name,
                     )
                 )
-                tg.start_soon(
-                    lambda: consume_forever(
-                        self._bus, control, self._on_control, prefetch=100, name=self._name
-                    )
-                )
+                tg.start_soon(self._hear_cancels, control)
                 task_status.started()
         finally:
             self._task_group = None
@@ -400,6 +400,12 @@ class WorkerService:
             await publish_all(self._bus, messages)
         except Exception:  # the executors' reconcile publishes them again
             log.exception("worker %s: messages of its stop not published", self._name)
+
+    async def _hear_cancels(self, queue: str) -> None:
+        """Consume cancel requests; while a stop lets runs finish they are still heard
+        (shielded until :meth:`_until_stopped` is done)."""
+        with self._cancels_heard:
+            await consume_forever(self._bus, queue, self._on_control, prefetch=100, name=self._name)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -474,9 +480,12 @@ class WorkerService:
             await anyio.sleep_forever()
         finally:
             self._stop_heard = True
-            if self._stop_grace > 0 and self._in_progress:
-                with anyio.CancelScope(shield=True):
-                    await self._let_runs_finish()
+            try:
+                if self._stop_grace > 0 and self._in_progress:
+                    with anyio.CancelScope(shield=True):
+                        await self._let_runs_finish()
+            finally:
+                self._cancels_heard.cancel()
 
     async def _let_runs_finish(self) -> None:
         """The worker is stopping: the actions it runs get ``stop_grace`` seconds to finish

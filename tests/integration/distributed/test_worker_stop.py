@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 from attune_core.config import Settings
+from attune_core.engine._executor import cancel_in
 from attune_core.model import Execution, ExecutionStatus, WorkerStatus
 from tests.integration.distributed.cluster import Cluster, all_terminal, count_is, until_true
 
@@ -124,4 +125,33 @@ async def test_what_outlives_the_grace_period_ends_abandoned(
     assert "stop_grace_period" in stopped.result["error"]
     assert row.status is WorkerStatus.INACTIVE
     assert took < 30  # 1 s of grace, then SIGTERM ends the action's process at once
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+@pytest.mark.timeout(120)
+async def test_a_cancel_is_heard_while_the_worker_lets_its_runs_finish(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, environ = installation
+    environ = {**environ, "ATTUNE__WORKER__STOP_GRACE_PERIOD": "60"}
+    async with Cluster(settings, environ) as cluster:
+        cluster.start("executor")
+        worker = cluster.start("worker", "worker-a")
+        await until_true(lambda: count_is(cluster.active_workers(), 1))
+        (execution_id,) = await cluster.request(
+            Execution(action_ref="demo.wait", config={"seconds": SECONDS, "tag": "long"})
+        )
+        await until_true(_sleeping)
+        worker.send_signal(signal.SIGTERM)
+        await anyio.sleep(0.5)  # the stop has begun: the worker waits for its run
+        assert worker.poll() is None
+        async with cluster.store.transaction() as uow:
+            messages = await cancel_in(uow, await uow.executions.get(execution_id))
+        for routing_key, payload in messages:
+            await cluster.bus.publish(routing_key, payload)
+        code = await anyio.to_thread.run_sync(worker.wait, 30)
+        async with cluster.store.read() as uow:
+            cancelled = await uow.executions.get(execution_id)
+    assert code == 0
+    assert cancelled.status is ExecutionStatus.CANCELLED, cancelled.result
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
