@@ -256,47 +256,68 @@ class WorkerService:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def register(self) -> Worker:
-        """Create or refresh this worker's row (active, with its capabilities)."""
+        """Create or refresh this worker's row, declare its queues, then make it active (with
+        its capabilities).
+
+        A new row is created ``inactive`` and made ``active`` only once the worker's queues
+        exist: an execution placed on it in between would be dispatched to a queue not
+        declared yet, and the broker would drop the dispatch (the execution would wait for the
+        executors' reconcile, a minute later).
+        """
         runtimes = list(self._settings.worker.runtimes) or [ANY_RUNTIME]
         capabilities = {
             "runtimes": runtimes,
             "max_concurrent_executions": self._settings.worker.max_concurrent_executions,
         }
         async with self._store.transaction() as uow:
-            existing = await uow.workers.find_by_name(self._name)
-            if existing is None:
-                worker = await uow.workers.create(
+            found = await uow.workers.find_by_name(self._name)
+            if found is None:
+                found = await uow.workers.create(
                     Worker(
                         name=self._name,
                         worker_type=WorkerType.LOCAL,
                         worker_role=WorkerRole.ACTION,
                         host=socket.gethostname(),
-                        status=WorkerStatus.ACTIVE,
+                        status=WorkerStatus.INACTIVE,
                         capabilities=capabilities,
                         last_heartbeat=self._clock.now(),
                     )
                 )
-            else:
-                assert existing.id is not None
-                worker = await uow.workers.update(
-                    existing.id,
-                    status=WorkerStatus.ACTIVE,
-                    capabilities=capabilities,
-                    last_heartbeat=self._clock.now(),
+        assert found.id is not None
+        await self._declare_queues(found.id)
+        messages: list[Publish] = []
+        async with self._store.transaction() as uow:
+            worker = await uow.workers.update(
+                found.id,
+                status=WorkerStatus.ACTIVE,
+                capabilities=capabilities,
+                last_heartbeat=self._clock.now(),
+            )
+            # A previous life of this worker died mid-run: those runs are lost.
+            for orphan in await uow.executions.list(
+                worker=found.id,
+                status=[ExecutionStatus.RUNNING, ExecutionStatus.CANCELING],
+            ):
+                _, done = await finish_execution(
+                    uow,
+                    orphan,
+                    ExecutionStatus.ABANDONED,
+                    {"succeeded": False, "error": "the worker running it stopped"},
                 )
-                # A previous life of this worker died mid-run: those runs are lost.
-                for orphan in await uow.executions.list(
-                    worker=existing.id,
-                    status=[ExecutionStatus.RUNNING, ExecutionStatus.CANCELING],
-                ):
-                    await finish_execution(
-                        uow,
-                        orphan,
-                        ExecutionStatus.ABANDONED,
-                        {"succeeded": False, "error": "the worker running it stopped"},
-                    )
+                messages += done
+        await publish_all(self._bus, messages)
         self.worker_id = worker.id
         return worker
+
+    async def _declare_queues(self, worker_id: int) -> None:
+        """The worker's queues: dispatches (durable), cancel requests and pack news."""
+        dispatch, dispatch_keys = worker_queue(worker_id)
+        control, control_keys = worker_control_queue(worker_id)
+        await self._bus.declare_queue(dispatch, dispatch_keys)
+        await self._bus.declare_queue(control, control_keys, transient=True)
+        await self._bus.declare_queue(
+            _packs_queue(worker_id), [RoutingKey.PACK_REGISTERED], transient=True
+        )
 
     async def _ensure_system_identity(self) -> tuple[int, str]:
         """The identity execution tokens are issued for (no password: nobody logs in as it)."""
@@ -330,12 +351,9 @@ class WorkerService:
         assert worker.id is not None
         await self._ensure_system_identity()
         await self._clear_artifacts_dirs()
-        dispatch, dispatch_keys = worker_queue(worker.id)
-        control, control_keys = worker_control_queue(worker.id)
-        packs_queue = f"attune.worker.{worker.id}.packs"
-        await self._bus.declare_queue(dispatch, dispatch_keys)
-        await self._bus.declare_queue(control, control_keys, transient=True)
-        await self._bus.declare_queue(packs_queue, [RoutingKey.PACK_REGISTERED], transient=True)
+        dispatch, _ = worker_queue(worker.id)
+        control, _ = worker_control_queue(worker.id)
+        packs_queue = _packs_queue(worker.id)
         try:
             self._cancels_heard = anyio.CancelScope(shield=self._stop_grace > 0)
             async with anyio.create_task_group() as tg:
@@ -1108,6 +1126,11 @@ async def _recorded_unawares(
         execution.id,
     )
     return [completion_message(found)]
+
+
+def _packs_queue(worker_id: int) -> str:
+    """The queue on which a worker hears of packs registered (to prepare environments)."""
+    return f"attune.worker.{worker_id}.packs"
 
 
 def _artifact_type(path: Path) -> ArtifactType:

@@ -3,7 +3,9 @@ issued for); the loser of the race to create it uses the winner's row instead of
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -12,7 +14,9 @@ import pytest
 from attune_core.bus import InMemoryBus
 from attune_core.clock import FakeClock
 from attune_core.config import load_settings
+from attune_core.engine._messages import worker_queue
 from attune_core.engine._worker_service import WorkerService
+from attune_core.model import WorkerStatus
 from attune_core.storage import Store
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +75,42 @@ async def test_a_stopping_worker_takes_no_execution_handed_over(
             tg.cancel_scope.cancel()
     assert seen == [False]
     assert not worker.try_reserve()  # stopped
+
+
+class _WatchingBus(InMemoryBus):
+    """An in-memory bus noting, as each queue is declared, the workers then active."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+        self.active_at_declaration: dict[str, list[str]] = {}
+
+    async def declare_queue(
+        self,
+        name: str,
+        bindings: Sequence[str],
+        *,
+        transient: bool = False,
+        unless: Mapping[str, Any] | None = None,
+    ) -> None:
+        async with self._store.read() as uow:
+            active = await uow.workers.list(status=WorkerStatus.ACTIVE)
+        self.active_at_declaration[name] = [w.name for w in active]
+        await super().declare_queue(name, bindings, transient=transient, unless=unless)
+
+
+async def test_a_new_worker_is_active_only_once_its_dispatch_queue_exists(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Executions are placed on active workers and dispatched to their queues: a worker seen
+    active before its queue exists would have its first dispatches dropped by the broker."""
+    settings = load_settings(
+        env="test", environ={"ATTUNE__DATA_DIR": str(tmp_path)}, base_dir=tmp_path
+    )
+    bus = _WatchingBus(store)
+    worker = WorkerService(store, bus, clock, settings, name="fresh")
+    registered = await worker.register()
+    assert registered.status is WorkerStatus.ACTIVE
+    assert registered.id is not None
+    dispatch, _ = worker_queue(registered.id)
+    assert bus.active_at_declaration[dispatch] == []
