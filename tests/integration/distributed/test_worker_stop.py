@@ -48,6 +48,19 @@ def _sleeping_now() -> bool:
     return False
 
 
+async def _long_run(cluster: Cluster) -> tuple[subprocess.Popen[str], int]:
+    """An executor and a worker, running a long action: the worker and the execution."""
+    cluster.start("executor")
+    worker = cluster.start("worker", "worker-a")
+    await until_true(lambda: count_is(cluster.active_workers(), 1))
+    (execution_id,) = await cluster.request(
+        Execution(action_ref="demo.wait", config={"seconds": SECONDS, "tag": "long"})
+    )
+    # Its process started (claimed only, it would end abandoned without having run).
+    await until_true(_sleeping)
+    return worker, execution_id
+
+
 async def _stop(process: subprocess.Popen[str]) -> float:
     """SIGTERM, then the seconds until the process exited (it must exit 0)."""
     started = anyio.current_time()
@@ -108,14 +121,7 @@ async def test_what_outlives_the_grace_period_ends_abandoned(
     settings, environ = installation
     environ = {**environ, "ATTUNE__WORKER__STOP_GRACE_PERIOD": "1"}
     async with Cluster(settings, environ) as cluster:
-        cluster.start("executor")
-        worker = cluster.start("worker", "worker-a")
-        await until_true(lambda: count_is(cluster.active_workers(), 1))
-        (execution_id,) = await cluster.request(
-            Execution(action_ref="demo.wait", config={"seconds": SECONDS, "tag": "long"})
-        )
-        # Its process started (claimed only, it would end abandoned without having run).
-        await until_true(_sleeping)
+        worker, execution_id = await _long_run(cluster)
         took = await _stop(worker)
         async with cluster.store.read() as uow:
             stopped = await uow.executions.get(execution_id)
@@ -135,13 +141,7 @@ async def test_a_cancel_is_heard_while_the_worker_lets_its_runs_finish(
     settings, environ = installation
     environ = {**environ, "ATTUNE__WORKER__STOP_GRACE_PERIOD": "60"}
     async with Cluster(settings, environ) as cluster:
-        cluster.start("executor")
-        worker = cluster.start("worker", "worker-a")
-        await until_true(lambda: count_is(cluster.active_workers(), 1))
-        (execution_id,) = await cluster.request(
-            Execution(action_ref="demo.wait", config={"seconds": SECONDS, "tag": "long"})
-        )
-        await until_true(_sleeping)
+        worker, execution_id = await _long_run(cluster)
         worker.send_signal(signal.SIGTERM)
         await anyio.sleep(0.5)  # the stop has begun: the worker waits for its run
         assert worker.poll() is None
