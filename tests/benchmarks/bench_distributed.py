@@ -15,7 +15,11 @@ a shell action for each.
   wall-clock figures on a loaded machine; and of the whole machine, with what else shares it:
   PostgreSQL, RabbitMQ, this benchmark's HTTP client and the actions' processes;
 - baseline of the same run: spawning the action's shell script once (``/bin/sh true.sh``),
-  the floor of any event -> completed latency with a shell action.
+  the floor of any event -> completed latency with a shell action;
+- the machine's speed in the same run: CPU time of a fixed pure-Python workload, before and
+  after the sustained load. The same machine ran it up to half again slower from one minute to
+  the next (docs/performance.md): the sustained rate is CPU bound and follows it, so compare
+  the rates of two runs next to this figure.
 """
 
 from __future__ import annotations
@@ -176,6 +180,26 @@ async def _spawn_baseline(pack: Path) -> float:
     return statistics.median(times)
 
 
+def _python_speed() -> float:
+    """Median CPU milliseconds of a fixed pure-Python workload (7 runs): how fast this machine
+    runs Python at the moment."""
+
+    def workload() -> int:
+        total = 0
+        names: dict[str, int] = {}
+        for i in range(150_000):
+            total += i * i % 7
+            names[str(i)] = i
+        return total + len(names)
+
+    times = []
+    for _ in range(7):
+        start = time.process_time()
+        workload()
+        times.append(time.process_time() - start)
+    return statistics.median(times) * 1000
+
+
 async def _start(
     installation: tuple[Settings, dict[str, str]], cluster: Cluster, port: int
 ) -> Path:
@@ -281,6 +305,7 @@ async def test_distributed_latency_throughput_and_traffic(
             print("  at 10/s, " + Meter.per_execution(before, after, LATENCY_EVENTS))
 
             # Sustained: as fast as 8 clients post.
+            speed_before = _python_speed()
             first = 100_000
             numbers = iter(range(first, first + SUSTAINED_EVENTS))
             before = await meter.snapshot()
@@ -304,4 +329,9 @@ async def test_distributed_latency_throughput_and_traffic(
                 f"(posting alone took {posted:.1f} s = {SUSTAINED_EVENTS / posted:.0f}/s)"
             )
             print("  sustained, " + Meter.per_execution(before, after, SUSTAINED_EVENTS))
+            print(
+                f"  this machine's speed: a fixed pure-Python workload took {speed_before:.1f} "
+                f"ms of CPU before the sustained load, {_python_speed():.1f} ms after "
+                "(lower is faster)"
+            )
             await http.close()
