@@ -22,6 +22,7 @@ from attune_cli.commands.keys import key
 from attune_cli.commands.packs import pack
 from attune_cli.commands.rules import rule
 from attune_cli.commands.triggers import sensor, trigger
+from attune_cli.commands.workers import runtime, worker
 from attune_cli.commands.workflows import workflow
 
 API_GROUPS: list[click.Command] = [
@@ -41,4 +42,6 @@ API_GROUPS: list[click.Command] = [
     workflow,
     artifact,
     permission,
+    worker,
+    runtime,
 ]

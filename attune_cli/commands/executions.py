@@ -21,6 +21,7 @@ import click
 
 from attune_cli.app import ApiGroup, App, paging, pass_app
 from attune_cli.client import ApiError
+from attune_cli.commands.workers import worker_id
 
 TERMINAL = {"completed", "failed", "cancelled", "timeout", "abandoned"}
 STATUSES = [
@@ -148,6 +149,7 @@ def _reason(data: Mapping[str, Any]) -> str:
 @click.option("--rule", "rule_ref", help="Only executions requested by this rule ref.")
 @click.option("--parent", type=int, help="Only the children of this (workflow) execution.")
 @click.option("--top-level", is_flag=True, help="Only executions without a parent.")
+@click.option("--worker", "worker", help="Only executions placed on this worker (id or name).")
 @paging
 @pass_app
 def list_(
@@ -157,12 +159,13 @@ def list_(
     rule_ref: str | None,
     parent: int | None,
     top_level: bool,
+    worker: str | None,
     page: int,
     limit: int,
 ) -> None:
     """List executions, newest first.
 
-    Example: attune execution list --status failed --limit 10
+    Example: attune execution list --status running --worker worker-1
     """
     result = app.client.page(
         "/api/v1/executions",
@@ -171,6 +174,7 @@ def list_(
             "action_ref": action_ref,
             "rule_ref": rule_ref,
             "parent": parent,
+            "worker": None if worker is None else worker_id(app, worker),
             "top_level_only": True if top_level else None,
             "page": page,
             "page_size": limit,

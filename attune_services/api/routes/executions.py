@@ -48,6 +48,7 @@ LIST_FILTERS = [
     Param("rule_ref"),
     Param("trigger_ref"),
     Param("executor", INT),
+    Param("worker", INT, "only executions placed on this worker (its id)"),
     Param("enforcement", INT),
     Param("parent", INT),
     Param("top_level_only", BOOL),
@@ -81,7 +82,15 @@ def _status(value: str) -> list[str]:
     return wanted
 
 
-_EQUALS = ("action_ref", "rule_ref", "trigger_ref", "executor", "enforcement", "parent")
+_EQUALS = (
+    "action_ref",
+    "rule_ref",
+    "trigger_ref",
+    "executor",
+    "worker",
+    "enforcement",
+    "parent",
+)
 
 
 async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = None) -> Page:
@@ -91,6 +100,7 @@ async def list_executions_page(call: Call, fixed: Mapping[str, Any] | None = Non
         "rule_ref": call.arg("rule_ref"),
         "trigger_ref": call.arg("trigger_ref"),
         "executor": call.int_arg("executor"),
+        "worker": call.int_arg("worker"),
         "enforcement": call.int_arg("enforcement"),
         "parent": call.int_arg("parent"),
         **(fixed or {}),

@@ -7,7 +7,7 @@ from typing import Any
 from attune_core.model import Runtime, RuntimeVersion
 from attune_core.security import Operation, Resource
 from attune_services.api import _models as m
-from attune_services.api._routing import Call, list_repo
+from attune_services.api._routing import Call, Param, list_repo
 from attune_services.api.routes import _serialize as s
 from attune_services.api.routes._common import drop_none, pack_id
 from attune_services.api.routes._registry import api
@@ -153,9 +153,18 @@ async def delete_runtime(call: Call, ref: str) -> object:
     op=R,
     response=m.WORKER,
     kind="list",
+    query=[
+        Param("status", description="only workers in this status (active, inactive, busy, error)"),
+        Param("role", description="only workers of this role (action, sensor, hybrid)"),
+        Param("name", description="only the worker of this name"),
+    ],
 )
 async def list_workers(call: Call) -> object:
-    filters: dict[str, Any] = {"status": call.arg("status"), "worker_role": call.arg("role")}
+    filters: dict[str, Any] = {
+        "status": call.arg("status"),
+        "worker_role": call.arg("role"),
+        "name": call.arg("name"),
+    }
     return await list_repo(call, "workers", filters=filters)
 
 

@@ -82,6 +82,13 @@ async def test_execute_inline_shell(admin: httpx.AsyncClient) -> None:
     )
     assert [e["id"] for e in by_pack.json()["items"]] == [execution["id"]]
     assert (await admin.get("/api/v1/executions", params={"status": "bogus"})).status_code == 400
+    # By the worker it ran on: there, and not on another one.
+    assert done["worker"] is not None
+    on_worker = {"action_ref": ref, "worker": done["worker"]}
+    listed = (await admin.get("/api/v1/executions", params=on_worker)).json()
+    assert [e["id"] for e in listed["items"]] == [execution["id"]]
+    elsewhere = {"action_ref": ref, "worker": done["worker"] + 1000}
+    assert (await admin.get("/api/v1/executions", params=elsewhere)).json()["items"] == []
 
     rerun = await admin.post(f"/api/v1/executions/{execution['id']}/rerun")
     assert rerun.status_code == 201

@@ -8,6 +8,8 @@ import tarfile
 import httpx
 import pytest
 
+from attune_core.model import Worker, WorkerRole, WorkerStatus
+from attune_services.run import Running
 from tests.integration.api.conftest import make_pack, unique
 
 pytestmark = pytest.mark.anyio
@@ -376,6 +378,31 @@ async def test_analytics_and_history(admin: httpx.AsyncClient) -> None:
     await admin.post(f"/api/v1/workers/{workers[0]['id']}/uncordon")
     runtimes = (await admin.get("/api/v1/runtimes")).json()["items"]
     assert "core.shell" in [r["ref"] for r in runtimes]
+
+
+async def test_workers_are_filtered_by_name_status_and_role(
+    server: Running, admin: httpx.AsyncClient
+) -> None:
+    name = unique("gone-")
+    async with server.ctx.store.transaction() as uow:
+        await uow.workers.create(
+            Worker(name=name, worker_role=WorkerRole.SENSOR, status=WorkerStatus.INACTIVE)
+        )
+
+    async def names(**params: str) -> list[str]:
+        response = await admin.get("/api/v1/workers", params=params)
+        assert response.status_code == 200, response.text
+        return [w["name"] for w in response.json()["items"]]
+
+    assert await names(name=name) == [name]
+    assert await names(name="no-such-worker") == []
+    assert name in await names(status="inactive")
+    assert name not in await names(status="active")
+    assert name in await names(role="sensor")
+    assert name not in await names(role="action")
+    spec = (await admin.get("/api-spec/openapi.json")).json()
+    documented = {p["name"] for p in spec["paths"]["/api/v1/workers"]["get"]["parameters"]}
+    assert {"name", "status", "role"} <= documented
 
 
 async def test_permission_set_create_and_assignment_list(admin: httpx.AsyncClient) -> None:
