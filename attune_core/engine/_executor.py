@@ -161,12 +161,13 @@ class _WorkerView:
     loads: dict[int, int] | None = None
     counted_at: float = 0.0
 
-    def candidates(self, runtime_ref: str | None) -> list[int]:
-        """The uncordoned workers advertising the runtime (native: any worker)."""
+    def candidates(self, runtime_ref: str | None, *, cordoned: bool = False) -> list[int]:
+        """The uncordoned workers advertising the runtime (native: any worker); with
+        ``cordoned``, the cordoned ones as well."""
         return [
             w.id
             for w in self.workers
-            if not w.cordoned
+            if (cordoned or not w.cordoned)
             and w.id is not None
             and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
         ]
@@ -524,9 +525,13 @@ class Executor:
             runtime_ref = runtime.ref if runtime else None
         worker = await self._pick_worker(uow, runtime_ref)
         if worker is None:
-            if not await uow.workers.count(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY]):
-                # No worker at all right now (one restarting, a deployment rolling): the
-                # execution waits in `requested` and is looked at again shortly.
+            view = await self._worker_view(uow)
+            if view.candidates(runtime_ref, cordoned=True) or not await uow.workers.count(
+                status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY]
+            ):
+                # No worker at all right now (one restarting, a deployment rolling), or every
+                # one that can run it is cordoned (drained for maintenance): the execution
+                # waits in `requested` and is looked at again shortly.
                 self._later(self._clock.now() + NO_WORKER_RETRY, execution_id)
                 return []
             _, messages = await finish_execution(

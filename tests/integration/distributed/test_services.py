@@ -62,6 +62,72 @@ async def test_executor_and_two_workers_in_separate_processes(
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
 
 
+async def test_a_cordoned_worker_finishes_its_runs_and_gets_no_new_work_until_uncordoned(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    async with Cluster(*installation) as cluster:
+        cluster.start("executor")
+        cluster.start("worker", "worker-a")
+        cluster.start("worker", "worker-b")
+        await until_true(lambda: count_is(cluster.active_workers(), 2))
+        async with cluster.store.read() as uow:
+            by_name = {w.name: w.id for w in await uow.workers.list()}
+        cordoned, other = by_name["worker-a"], by_name["worker-b"]
+
+        async def placed(ids: list[int]) -> list[int | None]:
+            async with cluster.store.read() as uow:
+                return [(await uow.executions.get(i)).worker for i in ids]
+
+        async def cordon(worker_id: int, value: bool) -> None:
+            async with cluster.store.transaction() as uow:
+                await uow.workers.update(worker_id, cordoned=value)
+
+        # Work running on worker-a when it is cordoned runs to its end there (worker-b is
+        # cordoned first, so that it goes to worker-a).
+        await cordon(other, True)
+        await anyio.sleep(1.5)  # executors see a cordon within a second (docs/deployment.md)
+        [long] = await cluster.request(Execution(action_ref="demo.wait", config={"seconds": 3}))
+
+        async def long_runs() -> bool:
+            async with cluster.store.read() as uow:
+                return (await uow.executions.get(long)).status is ExecutionStatus.RUNNING
+
+        await until_true(long_runs)
+        assert await placed([long]) == [cordoned]
+        await cordon(cordoned, True)
+        await cordon(other, False)
+        await anyio.sleep(1.5)
+        while_cordoned = await cluster.request(
+            *(Execution(action_ref="demo.wait", config={"seconds": 1}) for _ in range(6))
+        )
+        await until_true(lambda: all_terminal(cluster.store, [long, *while_cordoned]), 60)
+        assert await placed(while_cordoned) == [other] * 6
+        async with cluster.store.read() as uow:
+            finished = await uow.executions.get(long)
+        assert (finished.status, finished.worker) == (ExecutionStatus.COMPLETED, cordoned)
+
+        # Every worker cordoned (maintenance): new work waits, it does not fail.
+        await cordon(other, True)
+        await anyio.sleep(1.5)
+        [waiting] = await cluster.request(Execution(action_ref="demo.add", config={"a": 1}))
+        await anyio.sleep(3)  # the executor looked at it at least twice (every 2 s)
+        async with cluster.store.read() as uow:
+            assert (await uow.executions.get(waiting)).status is ExecutionStatus.REQUESTED
+
+        await cordon(cordoned, False)
+        await cordon(other, False)
+        await until_true(lambda: all_terminal(cluster.store, [waiting]), 30)
+        async with cluster.store.read() as uow:
+            assert (await uow.executions.get(waiting)).status is ExecutionStatus.COMPLETED
+        await anyio.sleep(1.5)
+        after = await cluster.request(
+            *(Execution(action_ref="demo.wait", config={"seconds": 1}) for _ in range(6))
+        )
+        await until_true(lambda: all_terminal(cluster.store, after), 60)
+        assert set(await placed(after)) == {cordoned, other}
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
 async def test_a_worker_killed_mid_run_has_its_executions_settled(
     installation: tuple[Settings, dict[str, str]],
 ) -> None:
