@@ -36,11 +36,13 @@ from attune_core.engine._messages import (
     EXECUTOR_COMPLETIONS,
     EXECUTOR_REQUESTS,
     NOTHING_TO_FOLLOW,
+    VERSIONS_CAPABILITY,
     Publish,
     consume_forever,
     follow_up_needed,
     publish_all,
 )
+from attune_core.engine.worker import version_order
 from attune_core.errors import NotFound
 from attune_core.model import (
     Action,
@@ -52,6 +54,7 @@ from attune_core.model import (
     WorkerStatus,
     WorkflowExecution,
 )
+from attune_core.packs import VersionConstraint, parse_version
 from attune_core.ports import Bus, Clock
 from attune_core.schema import ParameterValidationError, validate_parameters
 from attune_core.security import SecretBox
@@ -161,16 +164,28 @@ class _WorkerView:
     loads: dict[int, int] | None = None
     counted_at: float = 0.0
 
-    def candidates(self, runtime_ref: str | None, *, cordoned: bool = False) -> list[int]:
-        """The uncordoned workers advertising the runtime (native: any worker); with
-        ``cordoned``, the cordoned ones as well."""
+    def candidates(
+        self, runtime_ref: str | None, constraint: str | None = None, *, cordoned: bool = False
+    ) -> list[int]:
+        """The uncordoned workers advertising the runtime (native: any worker) with a verified
+        version satisfying ``constraint`` (:func:`_can_run`); with ``cordoned``, the cordoned
+        ones as well."""
         return [
             w.id
             for w in self.workers
             if (cordoned or not w.cordoned)
             and w.id is not None
-            and _can_run(w.capabilities.get("runtimes") or [], runtime_ref)
+            and _can_run(w.capabilities, runtime_ref, constraint)
         ]
+
+    def versions_found(self, runtime_ref: str) -> str:
+        """The versions of ``runtime_ref`` each worker verified, for an error message."""
+        found = [
+            f"{w.name} {', '.join(_verified(w.capabilities, runtime_ref)) or 'none'}"
+            for w in self.workers
+            if isinstance(w.capabilities.get(VERSIONS_CAPABILITY), Mapping)
+        ]
+        return "; ".join(found) or "no worker reported its versions yet"
 
 
 class LocalWorker(Protocol):
@@ -426,8 +441,8 @@ class Executor:
             ready = await self._ready_to_dispatch(uow, execution)
             worker = None
             if ready is not None:
-                runtime_ref, parameters = ready
-                worker = await self._pick_worker(uow, runtime_ref, fresh_if_none=False)
+                runtime_ref, constraint, parameters = ready
+                worker = await self._pick_worker(uow, runtime_ref, constraint, fresh_if_none=False)
             if worker is None:
                 placed.append(execution)
             else:
@@ -443,9 +458,9 @@ class Executor:
 
     async def _ready_to_dispatch(
         self, uow: UnitOfWork, execution: Execution
-    ) -> tuple[str | None, dict[str, Any]] | None:
-        """The runtime and validated parameters of a new execution that needs only a worker
-        (see :meth:`place`), else ``None``."""
+    ) -> tuple[str | None, str | None, dict[str, Any]] | None:
+        """The runtime, runtime version constraint and validated parameters of a new execution
+        that needs only a worker (see :meth:`place`), else ``None``."""
         if execution.status is not ExecutionStatus.REQUESTED or execution.workflow_task:
             return None
         action = await uow.actions.find_by_ref_cached(execution.action_ref)
@@ -463,7 +478,7 @@ class Executor:
             if runtime is None:
                 return None
             runtime_ref = runtime.ref
-        return runtime_ref, parameters
+        return runtime_ref, action.runtime_version_constraint, parameters
 
     async def schedule_here(self, uow: UnitOfWork, messages: list[Publish]) -> list[Publish]:
         """Schedule in ``uow`` the executions ``messages`` request, as :meth:`_unit` does for
@@ -519,26 +534,34 @@ class Executor:
         verdict = await self._apply_policies(uow, execution, action, parameters)
         if verdict is not None:
             return verdict
-        runtime_ref = None
+        runtime_ref, runtime = None, None
         if action.runtime is not None:
             runtime = await uow.runtimes.find_cached(action.runtime)
             runtime_ref = runtime.ref if runtime else None
-        worker = await self._pick_worker(uow, runtime_ref)
+        constraint = action.runtime_version_constraint if runtime_ref is not None else None
+        worker = await self._pick_worker(uow, runtime_ref, constraint)
         if worker is None:
             view = await self._worker_view(uow)
-            if view.candidates(runtime_ref, cordoned=True) or not await uow.workers.count(
-                status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY]
-            ):
+            if view.candidates(
+                runtime_ref, constraint, cordoned=True
+            ) or not await uow.workers.count(status=[WorkerStatus.ACTIVE, WorkerStatus.BUSY]):
                 # No worker at all right now (one restarting, a deployment rolling), or every
                 # one that can run it is cordoned (drained for maintenance): the execution
                 # waits in `requested` and is looked at again shortly.
                 self._later(self._clock.now() + NO_WORKER_RETRY, execution_id)
                 return []
+            reason = f"no active worker can run runtime {runtime_ref or 'native'!r}"
+            if runtime is not None and view.candidates(runtime_ref, cordoned=True):
+                assert runtime.id is not None
+                registered = await uow.runtime_versions.list_for_runtime_cached(runtime.id)
+                listed = ", ".join(v.version for v in sorted(registered, key=version_order))
+                reason = (
+                    f"no active worker has a version of runtime {runtime.ref!r} satisfying "
+                    f"{constraint!r} (versions registered: {listed or 'none'}; verified on "
+                    f"{view.versions_found(runtime.ref)})"
+                )
             _, messages = await finish_execution(
-                uow,
-                execution,
-                ExecutionStatus.FAILED,
-                _error(f"no active worker can run runtime {runtime_ref or 'native'!r}"),
+                uow, execution, ExecutionStatus.FAILED, _error(reason)
             )
             return messages
         local = self._local
@@ -582,9 +605,15 @@ class Executor:
         self._task_group.start_soon(wake)
 
     async def _pick_worker(
-        self, uow: UnitOfWork, runtime_ref: str | None, *, fresh_if_none: bool = True
+        self,
+        uow: UnitOfWork,
+        runtime_ref: str | None,
+        constraint: str | None = None,
+        *,
+        fresh_if_none: bool = True,
     ) -> int | None:
-        """An active, uncordoned worker advertising the runtime (native: any worker): the
+        """An active, uncordoned worker advertising the runtime (native: any worker), with a
+        verified version of it satisfying ``constraint`` when there is one: the
         least loaded, counting the executions this process placed since the loads were read;
         among equals the one this process picked least recently (concurrent schedulings do
         not see each other's uncommitted rows, so in a burst all loads read equal: the
@@ -594,11 +623,11 @@ class Executor:
         again before ``None`` is returned (a worker may have registered since).
         """
         view = await self._worker_view(uow)
-        candidates = view.candidates(runtime_ref)
+        candidates = view.candidates(runtime_ref, constraint)
         if not candidates and fresh_if_none and view is self._view:
             self._view = None
             view = await self._worker_view(uow)
-            candidates = view.candidates(runtime_ref)
+            candidates = view.candidates(runtime_ref, constraint)
         if not candidates:
             return None
         if len(candidates) > 1 and (
@@ -1201,9 +1230,44 @@ async def cancel_in(uow: UnitOfWork, execution: Execution) -> list[Publish]:
     return []
 
 
-def _can_run(runtimes: Sequence[str], runtime_ref: str | None) -> bool:
-    """Whether a worker advertising ``runtimes`` can run ``runtime_ref`` (None: native)."""
-    return runtime_ref is None or ANY_RUNTIME in runtimes or runtime_ref in runtimes
+def _can_run(
+    capabilities: Mapping[str, Any], runtime_ref: str | None, constraint: str | None = None
+) -> bool:
+    """Whether a worker with ``capabilities`` can run ``runtime_ref`` (None: native), with a
+    version satisfying ``constraint`` when given.
+
+    A worker advertises the runtimes it runs (``runtimes``, ``*`` for any) and the versions of
+    each it verified on its machine (``runtime_versions``: ``{runtime ref: [version]}``,
+    reported once its verification ran). A worker that reported no versions (yet) is taken
+    at its word for any constraint: the claim then fails the execution with the reason if
+    its machine lacks the version. A constraint that cannot be parsed filters nothing (the
+    worker fails the execution with the parse error).
+    """
+    runtimes = capabilities.get("runtimes") or []
+    if not (runtime_ref is None or ANY_RUNTIME in runtimes or runtime_ref in runtimes):
+        return False
+    if runtime_ref is None or not constraint or not constraint.strip():
+        return True
+    if not isinstance(capabilities.get(VERSIONS_CAPABILITY), Mapping):
+        return True
+    try:
+        wanted = VersionConstraint.parse(constraint)
+    except ValueError:
+        return True
+    for version in _verified(capabilities, runtime_ref):
+        try:
+            if wanted.matches(parse_version(version)):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _verified(capabilities: Mapping[str, Any], runtime_ref: str) -> list[str]:
+    """The versions of ``runtime_ref`` a worker's capabilities say it verified."""
+    versions = capabilities.get(VERSIONS_CAPABILITY)
+    found = versions.get(runtime_ref) if isinstance(versions, Mapping) else None
+    return [str(v) for v in found] if isinstance(found, list) else []
 
 
 def _in_group(execution: Execution, group: Mapping[str, Any]) -> bool:

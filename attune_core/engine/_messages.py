@@ -22,6 +22,7 @@ __all__ = [
     "EXECUTOR_COMPLETIONS",
     "EXECUTOR_REQUESTS",
     "NOTHING_TO_FOLLOW",
+    "VERSIONS_CAPABILITY",
     "Publish",
     "consume_forever",
     "created_message",
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # capabilities.runtimes entry meaning "every registered runtime" (the embedded worker).
 ANY_RUNTIME = "*"
+# The capability listing the runtime versions a worker verified on its machine:
+# {runtime ref: [version, ...]} (only those available there).
+VERSIONS_CAPABILITY = "runtime_versions"
 
 EXECUTOR_REQUESTS = "attune.executor.requests"
 EXECUTOR_COMPLETIONS = "attune.executor.completions"

@@ -36,6 +36,7 @@ from attune_core.engine._executor import Executor, completion_message, finish_ex
 from attune_core.engine._live_logs import ExecutionOutput, LiveLogs
 from attune_core.engine._messages import (
     ANY_RUNTIME,
+    VERSIONS_CAPABILITY,
     Publish,
     consume_forever,
     database_unavailable,
@@ -56,6 +57,7 @@ from attune_core.engine.worker import (
     existing_environment,
     select_version,
     verify_versions,
+    version_order,
 )
 from attune_core.engine.worker._output import secret_needles, secret_parameter_values
 from attune_core.engine.worker._runtime import DependencySpec, EnvironmentSpec
@@ -75,6 +77,7 @@ from attune_core.model import (
     WorkerStatus,
     WorkerType,
 )
+from attune_core.packs import runner_ref
 from attune_core.ports import Bus, Clock
 from attune_core.resources import packs_dir
 from attune_core.security import SecretBox, TokenService
@@ -122,7 +125,12 @@ _EnvironmentRequest = tuple[str, Path, str, dict[str, Any], str | None]
 
 
 async def runtime_execution_config(
-    uow: UnitOfWork, runtime: Runtime | None, constraint: str | None, *, owner: str
+    uow: UnitOfWork,
+    runtime: Runtime | None,
+    constraint: str | None,
+    *,
+    owner: str,
+    here: Mapping[int, bool] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """The ``execution_config`` to run a program (action or sensor) of ``runtime`` with.
 
@@ -131,6 +139,8 @@ async def runtime_execution_config(
         runtime: The program's runtime (``None``: no runtime, an empty config).
         constraint: The program's ``runtime_version`` constraint, if any.
         owner: Who asks (``"action x.y"``), for messages.
+        here: Whether each version (by id) is installed on this machine, as verified here;
+            it replaces a version's own ``available`` (whether some worker has it).
 
     Returns:
         The runtime's own config (no constraint, or no versions), else that of the version the
@@ -152,6 +162,8 @@ async def runtime_execution_config(
     if not constraint:
         # No constraint: the runtime's own configuration, as registered.
         return dict(runtime.execution_config), None
+    if here:
+        versions = [attrs.evolve(v, available=here.get(v.id or 0, v.available)) for v in versions]
     chosen = select_version(constraint, versions, runtime_ref=runtime.ref)
     return dict(chosen.execution_config or runtime.execution_config), chosen.version
 
@@ -227,6 +239,12 @@ class WorkerService:
         self._clock = clock
         self._settings = settings
         self._name = name or settings.worker.name or f"worker-{socket.gethostname()}"
+        # The runtimes offered (``worker.runtimes``), as refs: ``shell``, ``bash`` -> core.shell
+        # (the runner types of pack files and their aliases, as ATTUNE_WORKER_RUNTIMES took).
+        self._runtimes = list(dict.fromkeys(runner_ref(r) for r in settings.worker.runtimes))
+        # Whether each runtime version (by id) is installed on this machine, as this process
+        # verified it: the versions a run may use here, advertised in the capabilities.
+        self._versions_here: dict[int, bool] = {}
         self._runner: ActionRunner = runner or ProcessRunner()
         self._box = SecretBox(settings.security.encryption_key)
         self._tokens = TokenService(secret=settings.security.jwt_secret)
@@ -264,7 +282,7 @@ class WorkerService:
         declared yet, and the broker would drop the dispatch (the execution would wait for the
         executors' reconcile, a minute later).
         """
-        runtimes = list(self._settings.worker.runtimes) or [ANY_RUNTIME]
+        runtimes = self._runtimes or [ANY_RUNTIME]
         capabilities = {
             "runtimes": runtimes,
             "max_concurrent_executions": self._settings.worker.max_concurrent_executions,
@@ -935,7 +953,11 @@ class WorkerService:
     ) -> tuple[dict[str, Any], str | None]:
         """The runtime's execution config, or that of the version the action's constraint picks."""
         return await runtime_execution_config(
-            uow, runtime, action.runtime_version_constraint, owner=f"action {action.ref}"
+            uow,
+            runtime,
+            action.runtime_version_constraint,
+            owner=f"action {action.ref}",
+            here=self._versions_here,
         )
 
     async def _environment(
@@ -1054,19 +1076,46 @@ class WorkerService:
         await self._prepare_pack(str(payload["pack_ref"]))
 
     async def _verify_runtime_versions(self) -> None:
+        """Verify on this machine the versions of the runtimes this worker offers that it has
+        not verified yet, and advertise those installed here in its capabilities
+        (``runtime_versions``), by which the executors place actions with a
+        ``runtime_version`` constraint.
+
+        The versions' own ``available`` says whether some worker has them: set by the first
+        verification of each, and made true by any worker that finds it installed. Each worker
+        runs with the versions it verified itself.
+        """
         async with self._store.read() as uow:
             versions = await uow.runtime_versions.list()
-        unchecked = [v for v in versions if v.verified_at is None]
-        if not unchecked:
+        offered = set(self._runtimes)
+        new = [
+            v
+            for v in versions
+            if v.id is not None
+            and v.id not in self._versions_here
+            and (not offered or v.runtime_ref in offered)
+        ]
+        if not new:
             return
-        checks = await verify_versions(unchecked)
+        checks = await verify_versions(new)
         async with self._store.transaction() as uow:
             for check in checks:
-                assert check.runtime_version.id is not None
-                await uow.runtime_versions.update(
-                    check.runtime_version.id,
-                    available=check.available,
-                    verified_at=self._clock.now(),
+                version = check.runtime_version
+                assert version.id is not None
+                self._versions_here[version.id] = check.available
+                if version.verified_at is None or (check.available and not version.available):
+                    await uow.runtime_versions.update(
+                        version.id, available=check.available, verified_at=self._clock.now()
+                    )
+            if self.worker_id is not None:
+                worker = await uow.workers.get(self.worker_id)
+                here: dict[str, list[str]] = {}
+                for version in sorted(versions, key=version_order):
+                    if version.id is not None and self._versions_here.get(version.id):
+                        here.setdefault(version.runtime_ref, []).append(version.version)
+                await uow.workers.update(
+                    self.worker_id,
+                    capabilities={**worker.capabilities, VERSIONS_CAPABILITY: here},
                 )
 
     async def _prepare_pack(self, pack_ref: str) -> None:

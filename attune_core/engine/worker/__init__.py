@@ -46,6 +46,7 @@ from attune_core.engine.worker._versions import (
     VersionCheck,
     select_version,
     verify_versions,
+    version_order,
 )
 
 __all__ = [
@@ -74,4 +75,5 @@ __all__ = [
     "shell_identifier",
     "shell_quote",
     "verify_versions",
+    "version_order",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "VersionCheck",
     "select_version",
     "verify_versions",
+    "version_order",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,12 +61,14 @@ def _describe(versions: Sequence[RuntimeVersion]) -> str:
         return "no versions are registered"
     described = ", ".join(
         f"{v.version} ({'available' if v.available else 'unavailable'})"
-        for v in sorted(versions, key=_sort_key)
+        for v in sorted(versions, key=version_order)
     )
     return f"versions found: {described}"
 
 
-def _sort_key(version: RuntimeVersion) -> tuple[int, semver.Version | str]:
+def version_order(version: RuntimeVersion) -> tuple[int, semver.Version | str]:
+    """Sort key of runtime versions, lowest first; one that is not a version (never
+    selected) before the others."""
     try:
         return (1, parse_version(version.version))
     except ValueError:

@@ -83,7 +83,11 @@ async def new_installation(tmp_path: Path) -> AsyncIterator[tuple[Settings, dict
 
 
 def start(
-    service: str, environ: dict[str, str], output: IO[str], name: str | None = None
+    service: str,
+    environ: dict[str, str],
+    output: IO[str],
+    name: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """Start ``attune serve <service>``, its output (stdout and stderr) going to ``output``.
 
@@ -91,12 +95,12 @@ def start(
     log lines, quickly reached while a database is down), and the service then blocks in its
     next ``write`` with its whole event loop.
     """
-    env = dict(environ)
+    full = {**environ, **(env or {})}
     if name:
-        env["ATTUNE__WORKER__NAME"] = name
+        full["ATTUNE__WORKER__NAME"] = name
     return subprocess.Popen(
         [sys.executable, "-m", "attune_cli", "serve", service],
-        env=env,
+        env=full,
         stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
@@ -159,9 +163,13 @@ class Cluster:
         await self.bus.close()
         await self.store.close()
 
-    def start(self, service: str, name: str | None = None) -> subprocess.Popen[str]:
+    def start(
+        self, service: str, name: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start ``attune serve <service>`` (a worker named ``name``), with ``env`` added to
+        the cluster's environment."""
         output = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in __aexit__
-        process = start(service, self.environ, output, name)
+        process = start(service, self.environ, output, name, env)
         self._output_files[process.pid] = output
         self.processes.append(process)
         return process

@@ -3,14 +3,23 @@ RabbitMQ run actions and a workflow submitted from a third process, and stop gra
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
 from attune_core.config import Settings
-from attune_core.model import Execution, ExecutionStatus, WorkerStatus
+from attune_core.model import (
+    Action,
+    Execution,
+    ExecutionStatus,
+    Runtime,
+    RuntimeVersion,
+    WorkerStatus,
+)
 from tests.integration.distributed.cluster import (
     Cluster,
     all_terminal,
@@ -59,6 +68,128 @@ async def test_executor_and_two_workers_in_separate_processes(
             spread = {(await uow.executions.get(i)).worker for i in overlapping}
         assert spread == set(worker_ids)
     # SIGTERM is a graceful stop: every service exits 0.
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+async def test_each_execution_goes_to_a_worker_offering_its_runtime(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    """``worker.runtimes`` as the documentation writes it (``shell``, ``python``: runner
+    types and their aliases, not only runtime refs)."""
+    async with Cluster(*installation) as cluster:
+        cluster.start("executor")
+        cluster.start("worker", "worker-sh", env={"ATTUNE__WORKER__RUNTIMES": "bash"})
+        cluster.start("worker", "worker-py", env={"ATTUNE__WORKER__RUNTIMES": "Python,node"})
+        await until_true(lambda: count_is(cluster.active_workers(), 2))
+        async with cluster.store.read() as uow:
+            by_name = {w.name: w for w in await uow.workers.list()}
+        assert by_name["worker-sh"].capabilities["runtimes"] == ["core.shell"]
+        assert by_name["worker-py"].capabilities["runtimes"] == ["core.python", "core.nodejs"]
+        shell = await cluster.request(
+            *(Execution(action_ref="demo.greet", config={"name": str(n)}) for n in range(4))
+        )
+        python = await cluster.request(
+            *(Execution(action_ref="demo.add", config={"a": n}) for n in range(4))
+        )
+        await until_true(lambda: all_terminal(cluster.store, [*shell, *python]), 60)
+        async with cluster.store.read() as uow:
+            ran = {i: await uow.executions.get(i) for i in [*shell, *python]}
+        assert {ran[i].status for i in ran} == {ExecutionStatus.COMPLETED}
+        assert {ran[i].worker for i in shell} == {by_name["worker-sh"].id}
+        assert {ran[i].worker for i in python} == {by_name["worker-py"].id}
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+async def test_an_action_needing_a_runtime_version_goes_to_a_worker_that_verified_it(
+    installation: tuple[Settings, dict[str, str]], tmp_path: Path
+) -> None:
+    """Workers on machines with different runtime versions installed (here: different
+    ``PATH``s): each verifies the versions on its own machine and advertises those it has;
+    an action with a ``runtime_version`` constraint runs where a matching one is installed,
+    and fails at once, naming what each worker has, when none is."""
+    settings, _ = installation
+    machines = {"a": tmp_path / "bin-a", "b": tmp_path / "bin-b"}
+    for machine, programs in (("a", ["fakelang1"]), ("b", ["fakelang1", "fakelang2"])):
+        machines[machine].mkdir()
+        for program in programs:
+            path = machines[machine] / program
+            path.write_text(f"#!/bin/sh\necho {program}\n")
+            path.chmod(0o755)
+    (settings.packs_base_dir / "demo" / "actions" / "fake.sh").write_text("echo ran\n")
+    interpreter = {"interpreter": {"binary": "/bin/sh", "args": [], "file_extension": ".sh"}}
+    async with Cluster(*installation) as cluster:
+        async with cluster.store.transaction() as uow:
+            pack = await uow.packs.get_by_ref("demo")
+            runtime = await uow.runtimes.create(
+                Runtime(
+                    ref="demo.fakelang",
+                    pack=pack.id,
+                    pack_ref="demo",
+                    name="fakelang",
+                    execution_config=interpreter,
+                )
+            )
+            assert runtime.id is not None
+            for major in (1, 2):
+                verify = {"commands": [{"binary": f"fakelang{major}", "exit_code": 0}]}
+                await uow.runtime_versions.create(
+                    RuntimeVersion(
+                        runtime=runtime.id,
+                        runtime_ref=runtime.ref,
+                        version=f"{major}.0",
+                        version_major=major,
+                        version_minor=0,
+                        execution_config=interpreter,
+                        distributions={"verification": verify},
+                    )
+                )
+            for name, constraint in (("fake1", "1.0"), ("fake2", ">=2.0"), ("fake3", ">=3.0")):
+                await uow.actions.create(
+                    Action(
+                        ref=f"demo.{name}",
+                        pack=pack.id,
+                        pack_ref="demo",
+                        label=name,
+                        entrypoint="fake.sh",
+                        runtime=runtime.id,
+                        runtime_version_constraint=constraint,
+                    )
+                )
+        cluster.start("executor")
+        for machine, directory in machines.items():
+            path = f"{directory}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+            cluster.start("worker", f"worker-{machine}", env={"PATH": path})
+
+        async def versions() -> dict[str, Any]:
+            async with cluster.store.read() as uow:
+                return {
+                    w.name: w.capabilities.get("runtime_versions", {}).get("demo.fakelang")
+                    for w in await uow.workers.list(status=WorkerStatus.ACTIVE)
+                }
+
+        async def verified() -> bool:
+            return await versions() == {"worker-a": ["1.0"], "worker-b": ["1.0", "2.0"]}
+
+        await until_true(verified, 60)
+        await anyio.sleep(1.5)  # executors read the workers at most once a second
+        async with cluster.store.read() as uow:
+            worker_b = (await uow.workers.find_by_name("worker-b")).id  # type: ignore[union-attr]
+        needs_two = await cluster.request(*(Execution(action_ref="demo.fake2") for _ in range(4)))
+        any_one = await cluster.request(*(Execution(action_ref="demo.fake1") for _ in range(2)))
+        [needs_three] = await cluster.request(Execution(action_ref="demo.fake3"))
+        everything = [*needs_two, *any_one, needs_three]
+        await until_true(lambda: all_terminal(cluster.store, everything), 60)
+        async with cluster.store.read() as uow:
+            ran = {i: await uow.executions.get(i) for i in everything}
+        assert [ran[i].status for i in [*needs_two, *any_one]] == [ExecutionStatus.COMPLETED] * 6
+        assert {ran[i].worker for i in needs_two} == {worker_b}
+        failed = ran[needs_three]
+        assert failed.status is ExecutionStatus.FAILED
+        assert failed.worker is None
+        assert failed.result["error"] == (
+            "no active worker has a version of runtime 'demo.fakelang' satisfying '>=3.0' "
+            "(versions registered: 1.0, 2.0; verified on worker-a 1.0; worker-b 1.0, 2.0)"
+        )
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
 
 

@@ -33,6 +33,7 @@ def test_public_surface_is_pinned() -> None:
             "shell_identifier",
             "shell_quote",
             "verify_versions",
+            "version_order",
         ]
     )
     for name in worker.__all__:
