@@ -213,6 +213,16 @@ def _http_url(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> No
         raise _InvalidSetting(attribute.name, "must be an http:// or https:// URL with a host")
 
 
+def _address(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value == "":
+        return
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise _InvalidSetting(
+            attribute.name, f"must be host:port (e.g. 0.0.0.0:8090) or empty, got {value!r}"
+        )
+
+
 def _upper(value: str) -> str:
     return value.upper()
 
@@ -390,6 +400,9 @@ class ServerSettings:
             notifications they stream: ``bus`` (``notification.created`` on RabbitMQ) or
             ``postgresql`` (LISTEN/NOTIFY on the ``notification`` table, which the executors
             fill). The all-in-one server always uses its bus.
+        health_address: ``host:port`` where ``attune serve executor``, ``worker`` and
+            ``sensor`` answer health probes (``/health/live``, ``/health/ready``); empty: they
+            serve none. The API and the notifier answer ``/health`` on their own port.
     """
 
     host: str = "127.0.0.1"
@@ -401,6 +414,7 @@ class ServerSettings:
     notification_source: str = attrs.field(
         default="bus", converter=_lower, validator=_notification_source
     )
+    health_address: str = attrs.field(default="", validator=_address)
 
 
 @attrs.frozen(kw_only=True)

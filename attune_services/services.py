@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,6 +39,7 @@ from attune_core.errors import ConfigError
 from attune_core.security import SecretBox
 from attune_core.storage import Store
 from attune_services.amqp import RabbitMQBus
+from attune_services.health import Readiness, create_health_app, serve_health
 from attune_services.notifier import NotificationHub
 
 __all__ = [
@@ -184,6 +185,7 @@ async def serve_executor(
             interval=settings.message_queue.reconcile_interval,
         )
         async with anyio.create_task_group() as tg:
+            await _start_health(tg, settings, "executor", store, bus)
             await tg.start(notifier.publish_lingering)
             tg.start_soon(monitor.run)
             tg.start_soon(reconciler.run)
@@ -201,7 +203,31 @@ async def serve_worker(
         worker = WorkerService(
             store, bus, SystemClock(), settings, stop_grace=settings.worker.stop_grace_period
         )
-        await _run(worker.run, task_status, notifier)
+
+        def readiness() -> tuple[str | None, Mapping[str, Any]]:
+            info = {"worker": {"id": worker.worker_id, "name": worker.name}}
+            return (None if worker.worker_id is not None else "not registered yet"), info
+
+        async with anyio.create_task_group() as tg:
+            await _start_health(tg, settings, "worker", store, bus, readiness)
+            await _run(worker.run, task_status, notifier)
+
+
+async def _start_health(
+    tg: anyio.abc.TaskGroup,
+    settings: Settings,
+    service: str,
+    store: Store,
+    bus: RabbitMQBus,
+    readiness: Readiness | None = None,
+) -> None:
+    """Serve the health probes of ``service`` on ``server.health_address``, if set."""
+    if not settings.server.health_address:
+        return
+    app = create_health_app(
+        service, store, lambda: bus.connected, **({"readiness": readiness} if readiness else {})
+    )
+    await tg.start(serve_health, settings.server.health_address, app)
 
 
 async def _run(
@@ -248,6 +274,7 @@ async def serve_sensor(
         )
         sensors = SensorHost(store, bus, clock, settings, leases=leases, intake=intake)
         async with anyio.create_task_group() as tg:
+            await _start_health(tg, settings, "sensor", store, bus)
             await tg.start(notifier.publish_lingering)
             await tg.start(timers.run)
             await tg.start(sensors.run)

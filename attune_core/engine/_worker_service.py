@@ -271,6 +271,11 @@ class WorkerService:
         # The executor of this process, which follows up completions in their transaction.
         self._executor: Executor | None = None
 
+    @property
+    def name(self) -> str:
+        """The name this worker registers under."""
+        return self._name
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def register(self) -> Worker:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from attune_core.config import Settings
@@ -190,6 +191,47 @@ async def test_an_action_needing_a_runtime_version_goes_to_a_worker_that_verifie
             "no active worker has a version of runtime 'demo.fakelang' satisfying '>=3.0' "
             "(versions registered: 1.0, 2.0; verified on worker-a 1.0; worker-b 1.0, 2.0)"
         )
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+async def test_executor_worker_and_sensor_answer_health_probes(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    ports = {"executor": free_port(), "worker": free_port(), "sensor": free_port()}
+    async with Cluster(*installation) as cluster:
+        for service, port in ports.items():
+            address = {"ATTUNE__SERVER__HEALTH_ADDRESS": f"127.0.0.1:{port}"}
+            cluster.start(service, "worker-probed" if service == "worker" else None, address)
+
+        async def all_ready() -> bool:
+            async with httpx.AsyncClient() as http:
+                for port in ports.values():
+                    try:
+                        answer = await http.get(f"http://127.0.0.1:{port}/health/ready")
+                    except httpx.TransportError:
+                        return False  # not listening yet
+                    if answer.status_code != 200:
+                        return False
+            return True
+
+        await until_true(all_ready, 60)
+        async with httpx.AsyncClient() as http:
+            bodies = {
+                service: (await http.get(f"http://127.0.0.1:{port}/health/ready")).json()
+                for service, port in ports.items()
+            }
+            live = (await http.get(f"http://127.0.0.1:{ports['executor']}/health/live")).json()
+        assert live == {"status": "ok", "service": "executor"}
+        for service, body in bodies.items():
+            assert (body["service"], body["database"], body["message_queue"]) == (
+                service,
+                "connected",
+                "connected",
+            )
+        async with cluster.store.read() as uow:
+            registered = await uow.workers.find_by_name("worker-probed")
+        assert registered is not None
+        assert bodies["worker"]["worker"] == {"id": registered.id, "name": "worker-probed"}
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
 
 
