@@ -4,8 +4,6 @@ mode, on PostgreSQL and RabbitMQ). Configuration comes from the usual files and
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from attune_core.config import load_settings
@@ -28,12 +26,10 @@ def serve(service: str, config: str | None) -> None:
     Any number of each may run at once, on any number of machines, against the same database
     and broker (sensor hosts share the timers and sensors through leases).
     """
+    from attune_services.logs import configure_logging
     from attune_services.run import run_service
     from attune_services.services import serve as serve_service
 
     settings = load_settings(config_path=config)
-    logging.basicConfig(
-        level=settings.log.level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log, service=service)
     run_service(service, serve_service, service, settings)

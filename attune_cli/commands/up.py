@@ -8,7 +8,6 @@ gracefully on Ctrl-C.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import signal
 from pathlib import Path
@@ -61,12 +60,11 @@ def _derived_url(host: str, port: int) -> str:
 
 
 async def _run(config: str | None, host: str | None, port: int | None, reload: bool) -> None:
+    from attune_services.logs import configure_logging
     from attune_services.run import Running, run_all_in_one
 
     settings = _settings(config, host, port)
-    logging.basicConfig(
-        level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log)
     packs = _packs_in(settings.packs_base_dir)
     async with anyio.create_task_group() as tg:
         running: Running = await tg.start(functools.partial(run_all_in_one, settings, packs=packs))
@@ -146,11 +144,10 @@ async def _run_distributed(config: str | None, host: str | None, port: int | Non
     """``attune up --distributed``: the services as processes; the exit code."""
     from attune_core.errors import AttuneError
     from attune_services import supervisor
+    from attune_services.logs import configure_logging
 
     settings = _settings(config, host, port)
-    logging.basicConfig(
-        level=settings.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log)
     environ = dict(os.environ)
     environ["ATTUNE_ENV"] = settings.env.value
     if config is not None:

@@ -117,6 +117,8 @@ async def _serve_until_signal(settings: Settings) -> None:
 def main(argv: Any = None) -> None:
     """``python -m attune_services.notifier``: settings from the environment and config file."""
     from attune_core.config import load_settings
+    from attune_services.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    anyio.run(_serve_until_signal, load_settings())
+    settings = load_settings()
+    configure_logging(settings.log, service="notifier")
+    anyio.run(_serve_until_signal, settings)

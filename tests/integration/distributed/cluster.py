@@ -128,6 +128,7 @@ class Cluster:
         self.killed: list[subprocess.Popen[str]] = []
         self.outputs: list[str] = []
         self._output_files: dict[int, IO[str]] = {}
+        self._final_outputs: dict[int, str] = {}  # by pid, once the cluster stopped
 
     async def __aenter__(self) -> Cluster:
         self.store = await Store.from_settings(self.settings.database)
@@ -149,7 +150,7 @@ class Cluster:
         for process in running:
             process.wait(timeout=30)
             name = " ".join(str(arg) for arg in process.args[3:])  # type: ignore[index]
-            output = self.output(process)
+            output = self._final_outputs[process.pid] = self.output(process)
             self.outputs.append(f"--- {name} (exit code {process.returncode}):\n{output}")
         for file in self._output_files.values():
             file.close()
@@ -175,7 +176,9 @@ class Cluster:
         return process
 
     def output(self, process: subprocess.Popen[str]) -> str:
-        """What ``process`` printed so far."""
+        """What ``process`` printed so far (all of it once the cluster stopped)."""
+        if process.pid in self._final_outputs:
+            return self._final_outputs[process.pid]
         file = self._output_files[process.pid]
         file.seek(0)
         return file.read()

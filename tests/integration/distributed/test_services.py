@@ -3,7 +3,9 @@ RabbitMQ run actions and a workflow submitted from a third process, and stop gra
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -233,6 +235,33 @@ async def test_executor_worker_and_sensor_answer_health_probes(
         assert registered is not None
         assert bodies["worker"]["worker"] == {"id": registered.id, "name": "worker-probed"}
     assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+
+
+async def test_services_write_one_json_object_per_log_line(
+    installation: tuple[Settings, dict[str, str]],
+) -> None:
+    json_logs = {"ATTUNE__LOG__FORMAT": "json"}
+    async with Cluster(*installation) as cluster:
+        executor = cluster.start("executor", env=json_logs)
+        worker = cluster.start("worker", "worker-json", env=json_logs)
+        await until_true(lambda: count_is(cluster.active_workers(), 1))
+        ids = await cluster.request(Execution(action_ref="demo.add", config={"a": 1, "b": 2}))
+        await until_true(lambda: all_terminal(cluster.store, ids), 60)
+        worker.send_signal(signal.SIGUSR1)  # logs the traffic line
+
+        async def traffic_logged() -> bool:
+            return "attune.traffic worker" in cluster.output(worker)
+
+        await until_true(traffic_logged, 30)
+    assert cluster.stopped_cleanly(), "\n".join(cluster.outputs)
+    for process, service in ((executor, "executor"), (worker, "worker")):
+        lines = [line for line in cluster.output(process).splitlines() if line.strip()]
+        assert lines
+        records = [json.loads(line) for line in lines]  # every line is one JSON object
+        assert {r["service"] for r in records} == {service}
+        assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    traffic = [r for r in records if r["message"].startswith("attune.traffic worker")]
+    assert traffic and traffic[0]["logger"] == "attune_services.services"
 
 
 async def test_a_cordoned_worker_finishes_its_runs_and_gets_no_new_work_until_uncordoned(
