@@ -85,9 +85,11 @@ async def test_a_stopped_worker_finishes_its_runs_and_hands_back_the_rest(
         leaving = cluster.start("worker", "worker-leaving")
         await until_true(lambda: count_is(cluster.active_workers(), 1))
         (leaving_id,) = await cluster.active_workers()
+        # 5 s each: long enough that the two running are not over before the second worker
+        # is up on a loaded machine (the third would then start here too).
         ids = await cluster.request(
             *(
-                Execution(action_ref="demo.wait", config={"seconds": 2, "tag": str(n)})
+                Execution(action_ref="demo.wait", config={"seconds": 5, "tag": str(n)})
                 for n in range(3)
             )
         )
