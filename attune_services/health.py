@@ -36,17 +36,13 @@ CHECK_TIMEOUT = 5.0  # seconds the database may take to answer a readiness probe
 Readiness = Callable[[], tuple[str | None, Mapping[str, Any]]]
 
 
-def _ready_always() -> tuple[str | None, Mapping[str, Any]]:
-    return None, {}
-
-
 def create_health_app(
     service: str,
     store: Store,
     broker_connected: Callable[[], bool],
-    readiness: Readiness = _ready_always,
+    readiness: Readiness | None = None,
 ) -> Quart:
-    """The probes of ``service`` (rule 2)."""
+    """The probes of ``service`` (rule 2); ``readiness``: what the service itself reports."""
     app = Quart(f"attune-{service}-health")
 
     async def live() -> Response:
@@ -69,7 +65,7 @@ def create_health_app(
         broker = "connected" if broker_connected() else "disconnected"
         if broker != "connected":
             problems.append("message broker unavailable")
-        problem, details = readiness()
+        problem, details = readiness() if readiness is not None else (None, {})
         if problem:
             problems.append(problem)
         body = {

@@ -224,9 +224,7 @@ async def _start_health(
     """Serve the health probes of ``service`` on ``server.health_address``, if set."""
     if not settings.server.health_address:
         return
-    app = create_health_app(
-        service, store, lambda: bus.connected, **({"readiness": readiness} if readiness else {})
-    )
+    app = create_health_app(service, store, lambda: bus.connected, readiness)
     await tg.start(serve_health, settings.server.health_address, app)
 
 

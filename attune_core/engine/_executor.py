@@ -170,12 +170,13 @@ class _WorkerView:
         """The uncordoned workers advertising the runtime (native: any worker) with a verified
         version satisfying ``constraint`` (:func:`_can_run`); with ``cordoned``, the cordoned
         ones as well."""
+        wanted = _parse_constraint(constraint)
         return [
             w.id
             for w in self.workers
             if (cordoned or not w.cordoned)
             and w.id is not None
-            and _can_run(w.capabilities, runtime_ref, constraint)
+            and _can_run(w.capabilities, runtime_ref, wanted)
         ]
 
     def versions_found(self, runtime_ref: str) -> str:
@@ -1230,29 +1231,36 @@ async def cancel_in(uow: UnitOfWork, execution: Execution) -> list[Publish]:
     return []
 
 
+def _parse_constraint(constraint: str | None) -> VersionConstraint | None:
+    """A ``runtime_version`` constraint to place by; ``None`` when there is none, or when it
+    cannot be parsed (it then filters nothing: the worker fails the execution with the parse
+    error)."""
+    if not constraint or not constraint.strip():
+        return None
+    try:
+        return VersionConstraint.parse(constraint)
+    except ValueError:
+        return None
+
+
 def _can_run(
-    capabilities: Mapping[str, Any], runtime_ref: str | None, constraint: str | None = None
+    capabilities: Mapping[str, Any], runtime_ref: str | None, wanted: VersionConstraint | None
 ) -> bool:
     """Whether a worker with ``capabilities`` can run ``runtime_ref`` (None: native), with a
-    version satisfying ``constraint`` when given.
+    version satisfying ``wanted`` when given (:func:`_parse_constraint`).
 
     A worker advertises the runtimes it runs (``runtimes``, ``*`` for any) and the versions of
     each it verified on its machine (``runtime_versions``: ``{runtime ref: [version]}``,
     reported once its verification ran). A worker that reported no versions (yet) is taken
     at its word for any constraint: the claim then fails the execution with the reason if
-    its machine lacks the version. A constraint that cannot be parsed filters nothing (the
-    worker fails the execution with the parse error).
+    its machine lacks the version.
     """
     runtimes = capabilities.get("runtimes") or []
     if not (runtime_ref is None or ANY_RUNTIME in runtimes or runtime_ref in runtimes):
         return False
-    if runtime_ref is None or not constraint or not constraint.strip():
+    if runtime_ref is None or wanted is None:
         return True
     if not isinstance(capabilities.get(VERSIONS_CAPABILITY), Mapping):
-        return True
-    try:
-        wanted = VersionConstraint.parse(constraint)
-    except ValueError:
         return True
     for version in _verified(capabilities, runtime_ref):
         try:
