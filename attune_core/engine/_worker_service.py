@@ -1124,7 +1124,8 @@ class WorkerService:
                 )
 
     async def _prepare_pack(self, pack_ref: str) -> None:
-        """Build the environments a pack's actions need (recorded in ``pack_environment``)."""
+        """Build the environments a pack's actions need (recorded in ``pack_environment``),
+        for the runtimes this worker offers: another worker prepares the others."""
         pack_dir = resolve_pack_dir(self._settings.packs_base_dir, pack_ref)
         if pack_dir is None:
             return
@@ -1132,7 +1133,10 @@ class WorkerService:
             actions = await uow.actions.list(pack_ref=pack_ref)
             runtime_ids = {a.runtime for a in actions if a.runtime is not None}
             runtimes = [r for r in [await uow.runtimes.find(i) for i in runtime_ids] if r]
+        offered = set(self._runtimes)
         for runtime in runtimes:
+            if offered and runtime.ref not in offered:
+                continue
             await self._build_environment(
                 pack_ref, pack_dir, runtime.ref, dict(runtime.execution_config)
             )

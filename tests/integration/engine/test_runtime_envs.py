@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from attune_core.app import Attune
+from attune_core.config import load_settings
 from attune_core.model import ExecutionStatus, PackEnvironmentStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.anyio]
@@ -47,3 +49,25 @@ async def test_python_actions_run_in_the_packs_virtualenv_and_pick_versions(
         ("core.python", PackEnvironmentStatus.READY)
     ]
     assert "pip" in (environments[0].install_log or "")
+
+
+async def test_a_worker_builds_environments_only_for_the_runtimes_it_offers(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        environ={
+            "ATTUNE__DATA_DIR": str(tmp_path),
+            "ATTUNE__WORKER__RUNTIMES": "shell",
+            "HOME": os.environ.get("HOME", "/"),
+        },
+        base_dir=tmp_path,
+    )
+    async with Attune.embedded(settings=settings, packs=[ENVPACK]) as attune:
+        echo = await attune.run("core.echo", {"message": "hi"}, timeout=60)
+        async with attune.store.read() as uow:
+            environments = await uow.pack_environments.list(pack_ref="envpack")
+
+    assert echo.status is ExecutionStatus.COMPLETED, echo.result
+    # envpack's actions are Python ones: a shell-only worker leaves them to a Python worker.
+    assert environments == []
+    assert not (tmp_path / "runtime_envs" / "envpack").exists()
