@@ -244,7 +244,10 @@ async def _completed(cluster: Cluster, total: int) -> list[tuple[int, datetime]]
         return sum(e.status.is_terminal for e in found) >= total
 
     await until_true(done, 600)
-    assert all(e.status is ExecutionStatus.COMPLETED for e in found)
+    failed = [
+        (e.id, e.status, e.result) for e in found if e.status is not ExecutionStatus.COMPLETED
+    ]
+    assert not failed, failed[:5]
     return [(int(e.config["n"]), e.updated) for e in found]
 
 
