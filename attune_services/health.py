@@ -88,10 +88,7 @@ async def serve_health(
     *,
     task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve ``app`` on ``address`` (``host:port``; empty: serve nothing) until cancelled."""
-    if not address:
-        task_status.started()
-        return
+    """Serve ``app`` on ``address`` (``host:port``) until cancelled."""
     from attune_services.run import bind, serve_app
 
     host, _, port = address.rpartition(":")

@@ -1080,6 +1080,10 @@ class WorkerService:
         await self._verify_runtime_versions()
         await self._prepare_pack(str(payload["pack_ref"]))
 
+    def _offers(self, runtime_ref: str) -> bool:
+        """Whether this worker offers ``runtime_ref`` (``worker.runtimes``; empty: every one)."""
+        return not self._runtimes or runtime_ref in self._runtimes
+
     async def _verify_runtime_versions(self) -> None:
         """Verify on this machine the versions of the runtimes this worker offers that it has
         not verified yet, and advertise those installed here in its capabilities
@@ -1092,13 +1096,10 @@ class WorkerService:
         """
         async with self._store.read() as uow:
             versions = await uow.runtime_versions.list()
-        offered = set(self._runtimes)
         new = [
             v
             for v in versions
-            if v.id is not None
-            and v.id not in self._versions_here
-            and (not offered or v.runtime_ref in offered)
+            if v.id is not None and v.id not in self._versions_here and self._offers(v.runtime_ref)
         ]
         if not new:
             return
@@ -1133,9 +1134,8 @@ class WorkerService:
             actions = await uow.actions.list(pack_ref=pack_ref)
             runtime_ids = {a.runtime for a in actions if a.runtime is not None}
             runtimes = [r for r in [await uow.runtimes.find(i) for i in runtime_ids] if r]
-        offered = set(self._runtimes)
         for runtime in runtimes:
-            if offered and runtime.ref not in offered:
+            if not self._offers(runtime.ref):
                 continue
             await self._build_environment(
                 pack_ref, pack_dir, runtime.ref, dict(runtime.execution_config)

@@ -201,6 +201,13 @@ class Cluster:
             await self.bus.publish(RoutingKey.EXECUTION_REQUESTED, {"execution_id": execution_id})
         return ids
 
+    async def start_workers(self, *names: str) -> list[int]:
+        """Start a worker per name and wait until that many workers are active; their ids."""
+        for name in names:
+            self.start("worker", name)
+        await until_true(lambda: count_is(self.active_workers(), len(names)))
+        return await self.active_workers()
+
     async def active_workers(self) -> list[int]:
         async with self.store.read() as uow:
             return [

@@ -10,7 +10,7 @@ import pytest
 from attune_core.config import Settings
 from attune_core.model import Execution, ExecutionStatus
 from attune_core.packs import register_pack
-from tests.integration.distributed.cluster import Cluster, all_terminal, count_is, until_true
+from tests.integration.distributed.cluster import Cluster, all_terminal, until_true
 
 pytestmark = [
     pytest.mark.integration,
@@ -42,9 +42,7 @@ async def test_executor_killed_mid_workflows(
         await register_pack(cluster.store, demo)
         victim = cluster.start("executor")
         cluster.start("executor")
-        cluster.start("worker", "worker-a")
-        cluster.start("worker", "worker-b")
-        await until_true(lambda: count_is(cluster.active_workers(), 2))
+        await cluster.start_workers("worker-a", "worker-b")
         workflows = await cluster.request(*(Execution(action_ref="demo.steps") for _ in range(30)))
         plain = await cluster.request(
             *(Execution(action_ref="demo.add", config={"a": n, "b": 2}) for n in range(20))

@@ -45,10 +45,7 @@ async def test_executor_and_two_workers_in_separate_processes(
 ) -> None:
     async with Cluster(*installation) as cluster:
         cluster.start("executor")
-        cluster.start("worker", "worker-a")
-        cluster.start("worker", "worker-b")
-        await until_true(lambda: count_is(cluster.active_workers(), 2))
-        worker_ids = await cluster.active_workers()
+        worker_ids = await cluster.start_workers("worker-a", "worker-b")
         *requested, workflow = await cluster.request(
             *(Execution(action_ref="demo.add", config={"a": n, "b": 1}) for n in range(20)),
             Execution(action_ref="demo.chain", config={"a": 5, "who": "cluster"}),
@@ -269,9 +266,7 @@ async def test_a_cordoned_worker_finishes_its_runs_and_gets_no_new_work_until_un
 ) -> None:
     async with Cluster(*installation) as cluster:
         cluster.start("executor")
-        cluster.start("worker", "worker-a")
-        cluster.start("worker", "worker-b")
-        await until_true(lambda: count_is(cluster.active_workers(), 2))
+        await cluster.start_workers("worker-a", "worker-b")
         async with cluster.store.read() as uow:
             by_name = {w.name: w.id for w in await uow.workers.list()}
         cordoned, other = by_name["worker-a"], by_name["worker-b"]
